@@ -1,0 +1,299 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zkx-dev/zkx/pkg/changelog"
+	"github.com/zkx-dev/zkx/pkg/storage"
+	"github.com/zkx-dev/zkx/pkg/tree"
+	"github.com/zkx-dev/zkx/pkg/watch/oneshot"
+	"github.com/zkx-dev/zkx/pkg/watch/persistent"
+)
+
+// Options configure a Server. The zero value of each field means its
+// default, except Backend, which is required.
+type Options struct {
+	// Listen is the TCP address to serve on. Default ":2181".
+	Listen string
+	// TickTime is the session-expiry granularity. Default 2s.
+	TickTime time.Duration
+	// MinSessionTimeout and MaxSessionTimeout bound the negotiated session
+	// timeout. Defaults 2*TickTime and 20*TickTime, as in ZooKeeper.
+	MinSessionTimeout, MaxSessionTimeout time.Duration
+	// MaxBuffer is the largest request frame accepted; a larger one closes
+	// the connection. Default 1 MiB + 1 KiB.
+	MaxBuffer int
+	// MaxOutbound is the number of bytes queued to one connection before it
+	// is closed as a slow consumer. Default 16 MiB.
+	MaxOutbound int
+	// FourLetterWords lists the enabled four-letter-word commands. nil
+	// enables the default set; an empty non-nil slice enables only srvr.
+	FourLetterWords []string
+	// SuperDigest, when set ("super:BASE64SHA1"), makes a client that
+	// authenticates with the matching digest a superuser.
+	SuperDigest string
+	// ExtendedTypes enables TTL nodes.
+	ExtendedTypes bool
+	// ContainerCheckInterval is how often empty containers and expired TTL
+	// nodes are looked for. Default 60s.
+	ContainerCheckInterval time.Duration
+	// ContainerMaxNeverUsed deletes containers that never had a child after
+	// this long; 0 disables it (ZooKeeper's default).
+	ContainerMaxNeverUsed time.Duration
+	// ContainerMaxPerMinute caps container/TTL deletions. Default 10000.
+	ContainerMaxPerMinute int
+	// Backend persists committed transactions. Required. The server does
+	// not close it.
+	Backend storage.Backend
+	// DisableReplay turns off the replay window: a client that re-arms
+	// persistent or recursive watches after a disconnect then gets nothing
+	// it missed, exactly as from Apache ZooKeeper.
+	DisableReplay bool
+	// ReplayWindow bounds the recent events kept for replay.
+	ReplayWindow changelog.Options
+	// Logger receives structured logs. Default slog.Default().
+	Logger *slog.Logger
+	// Version is reported by srvr/stat/mntr.
+	Version string
+}
+
+var defaultFourLetterWords = []string{"ruok", "srvr", "stat", "mntr", "conf", "isro", "wchs"}
+
+func (o *Options) setDefaults() error {
+	if o.Backend == nil {
+		return errors.New("server: Options.Backend is required")
+	}
+	if o.Listen == "" {
+		o.Listen = ":2181"
+	}
+	if o.TickTime <= 0 {
+		o.TickTime = 2 * time.Second
+	}
+	if o.MinSessionTimeout <= 0 {
+		o.MinSessionTimeout = 2 * o.TickTime
+	}
+	if o.MaxSessionTimeout <= 0 {
+		o.MaxSessionTimeout = 20 * o.TickTime
+	}
+	if o.MinSessionTimeout > o.MaxSessionTimeout {
+		return fmt.Errorf("server: min session timeout %v exceeds max %v", o.MinSessionTimeout, o.MaxSessionTimeout)
+	}
+	if o.MaxBuffer <= 0 {
+		o.MaxBuffer = 1<<20 + 1<<10
+	}
+	if o.MaxOutbound <= 0 {
+		o.MaxOutbound = 16 << 20
+	}
+	if o.FourLetterWords == nil {
+		o.FourLetterWords = defaultFourLetterWords
+	}
+	if o.ContainerCheckInterval <= 0 {
+		o.ContainerCheckInterval = time.Minute
+	}
+	if o.ContainerMaxPerMinute <= 0 {
+		o.ContainerMaxPerMinute = 10000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	return nil
+}
+
+// Server is a single-node zkx server. Its methods are safe for concurrent
+// use.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	start  time.Time
+	fourLW map[string]bool
+
+	// mu guards everything below it: the tree, the watch indexes, the
+	// session table and the zxid counter. It is never held across I/O.
+	mu       sync.Mutex
+	tree     *tree.Tree
+	oneshot  *oneshot.Table
+	persist  *persistent.Index
+	window   *changelog.Window // recent events, for reconnect replay
+	lastZxid int64
+	sessions *sessionTable
+	conns    map[uint64]*conn
+	closing  bool
+
+	pipe *pipeline
+
+	ln       net.Listener
+	nextConn atomic.Uint64
+	wg       sync.WaitGroup
+	stop     chan struct{}
+
+	stats stats
+}
+
+// New builds a server and loads its state from the backend. It does not
+// listen yet; call Start.
+func New(opts Options) (*Server, error) {
+	if err := opts.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:    opts,
+		log:     opts.Logger,
+		start:   time.Now(),
+		fourLW:  map[string]bool{"srvr": true},
+		oneshot: oneshot.New(),
+		persist: persistent.New(),
+		conns:   make(map[uint64]*conn),
+		stop:    make(chan struct{}),
+	}
+	for _, w := range opts.FourLetterWords {
+		s.fourLW[w] = true
+	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	s.pipe = newPipeline(s)
+	return s, nil
+}
+
+// load rebuilds the tree and sessions from the backend.
+func (s *Server) load() error {
+	var nodes []storage.Node
+	st, err := s.opts.Backend.Load(context.Background(), func(n storage.Node) error {
+		nodes = append(nodes, n)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("server: load state: %w", err)
+	}
+	if len(nodes) == 0 {
+		s.tree = tree.New()
+	} else if s.tree, err = tree.NewFromStorage(nodes); err != nil {
+		return fmt.Errorf("server: rebuild tree: %w", err)
+	}
+	// Zxids must never go backwards across restarts, even for a backend
+	// that forgets everything: start at least at (unix minutes)<<32.
+	s.lastZxid = max(st.LastZxid, time.Now().Unix()/60<<32)
+	s.window = changelog.New(s.lastZxid, s.opts.ReplayWindow)
+	s.sessions = newSessionTable(s.opts.TickTime, time.Now())
+	for _, ss := range st.Sessions {
+		// A restored session gets one full timeout to come back.
+		s.sessions.restore(ss, time.Now())
+	}
+	return nil
+}
+
+// Start binds the listener and starts serving in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen on %s: %w", s.opts.Listen, err)
+	}
+	s.ln = ln
+	s.log.Info("zkx serving", "addr", ln.Addr().String(), "tick_time", s.opts.TickTime,
+		"min_session_timeout", s.opts.MinSessionTimeout, "max_session_timeout", s.opts.MaxSessionTimeout)
+	s.wg.Add(4)
+	go s.acceptLoop()
+	go s.pipe.run(&s.wg)
+	go s.expiryLoop()
+	go s.containerLoop()
+	return nil
+}
+
+// Addr returns the listener's address, or nil before Start.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Shutdown stops accepting, closes every connection and waits for the
+// server's goroutines, or for ctx. Sessions are not closed: a durable
+// backend keeps them for clients that reconnect after a restart.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	close(s.stop)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for _, c := range conns {
+		c.close("server shutting down")
+	}
+	s.pipe.shutdown()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.log.Info("zkx stopped")
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			// Accept errors here are transient (EMFILE, ECONNABORTED):
+			// back off so a full fd table does not spin the CPU.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed, backing off", "err", err, "backoff", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.stop:
+				return
+			}
+			continue
+		}
+		backoff = 0
+		c := newConn(s, nc, s.nextConn.Add(1))
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		s.conns[c.id] = c
+		s.stats.connections.Add(1)
+		s.mu.Unlock()
+		s.wg.Add(2)
+		go c.readLoop()
+		go c.writeLoop()
+	}
+}
+
+// nextZxid allocates the next zxid. Callers hold s.mu.
+func (s *Server) nextZxid() int64 {
+	s.lastZxid++
+	return s.lastZxid
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
