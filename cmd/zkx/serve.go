@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zkx-dev/zkx/internal/config"
+	"github.com/zkx-dev/zkx/pkg/server"
+	"github.com/zkx-dev/zkx/pkg/storage"
+	"github.com/zkx-dev/zkx/pkg/storage/memory"
+)
+
+// shutdownTimeout bounds a clean shutdown after SIGINT or SIGTERM: long
+// enough to flush queued replies and the last storage commit, short enough
+// that a stuck client cannot keep a supervisor's restart waiting.
+const shutdownTimeout = 10 * time.Second
+
+// serve implements `zkx serve`: load the configuration, open storage, start
+// the server, and shut it down cleanly when the context ends.
+func (a *app) serve(args []string) int {
+	cfg, exit := a.loadConfig("serve", args)
+	if exit >= 0 {
+		return exit
+	}
+	logger := newLogger(cfg.Log, a.stderr)
+
+	backend, err := openBackend(cfg.Storage, logger)
+	if err != nil {
+		logger.Error("cannot open storage", "backend", cfg.Storage.Backend, "err", err)
+		return 1
+	}
+	// Closed after the server has shut down: the deferred call runs once
+	// serve returns, whichever way it returns.
+	defer func() {
+		if err := backend.Close(); err != nil {
+			logger.Error("closing storage failed", "backend", cfg.Storage.Backend, "err", err)
+		}
+	}()
+
+	srv, err := server.New(serverOptions(cfg, backend, logger))
+	if err != nil {
+		logger.Error("cannot create server", "err", err)
+		return 1
+	}
+	if err := srv.Start(); err != nil {
+		logger.Error("cannot start server", "listen", cfg.Listen, "err", err)
+		return 1
+	}
+	logger.Info("zkx started", "version", version, "addr", srv.Addr().String(), "storage", cfg.Storage.Backend)
+
+	<-a.ctx.Done()
+	if a.stopSignals != nil {
+		a.stopSignals()
+	}
+	logger.Info("shutting down", "cause", context.Cause(a.ctx).Error(), "timeout", shutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		logger.Error("shutdown did not complete", "err", err)
+		return 1
+	}
+	logger.Info("zkx stopped")
+	return 0
+}
+
+// newLogger builds the process logger on w, in the configured format and
+// level.
+func newLogger(l config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: l.SlogLevel()}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serverOptions turns a validated configuration into the server's options.
+func serverOptions(cfg config.Config, backend storage.Backend, logger *slog.Logger) server.Options {
+	minTimeout, maxTimeout := cfg.SessionTimeouts()
+	return server.Options{
+		Listen:                 cfg.Listen,
+		TickTime:               cfg.TickTime,
+		MinSessionTimeout:      minTimeout,
+		MaxSessionTimeout:      maxTimeout,
+		MaxBuffer:              cfg.MaxBuffer,
+		MaxOutbound:            cfg.MaxOutbound,
+		FourLetterWords:        cfg.EnabledFourLetterWords(),
+		SuperDigest:            cfg.SuperDigest,
+		ExtendedTypes:          cfg.ExtendedTypes,
+		ContainerCheckInterval: cfg.Container.CheckInterval,
+		ContainerMaxNeverUsed:  cfg.Container.MaxNeverUsed,
+		ContainerMaxPerMinute:  cfg.Container.MaxPerMinute,
+		Backend:                backend,
+		Logger:                 logger,
+		Version:                version,
+	}
+}
+
+// backendOpener opens one kind of storage backend.
+type backendOpener func(st config.Storage, logger *slog.Logger) (storage.Backend, error)
+
+// backendOpeners are the storage backends this build can open, by the name
+// used in storage.backend. The configuration accepts every backend zkx
+// knows; only the ones listed here can run.
+var backendOpeners = map[string]backendOpener{
+	"memory": func(config.Storage, *slog.Logger) (storage.Backend, error) {
+		return memory.New(), nil
+	},
+}
+
+// checkBackend reports a backend that this build cannot open, in the same
+// form as the configuration's own errors.
+func checkBackend(st config.Storage) error {
+	if _, ok := backendOpeners[st.Backend]; ok {
+		return nil
+	}
+	return &config.FieldError{
+		Key: "storage.backend",
+		Problem: fmt.Sprintf("backend %q is not available in this build (available: %s)",
+			st.Backend, strings.Join(slices.Sorted(maps.Keys(backendOpeners)), ", ")),
+	}
+}
+
+// openBackend opens the configured backend. The caller closes it after the
+// server has shut down; the server itself never closes its backend.
+func openBackend(st config.Storage, logger *slog.Logger) (storage.Backend, error) {
+	if err := checkBackend(st); err != nil {
+		return nil, err
+	}
+	return backendOpeners[st.Backend](st, logger)
+}
