@@ -47,6 +47,7 @@ func eventSize(ev znode.Event) int {
 // from one call to the next.
 func (w *Window) Append(events []znode.Event) {
 	for _, ev := range events {
+		ev.Data = nil // replay needs no data; keep the window small
 		w.events = append(w.events, ev)
 		w.bytes += eventSize(ev)
 	}

@@ -28,12 +28,13 @@ func frame(body func(e *proto.Encoder)) []byte {
 
 // request is one request being handled under s.mu.
 type request struct {
-	c     *conn
-	xid   int32
-	op    int32
-	d     *proto.Decoder
-	batch *storage.Batch
-	out   []delivery // notifications to send before the reply
+	c      *conn
+	events []znode.Event // of the write this request made, if any
+	xid    int32
+	op     int32
+	d      *proto.Decoder
+	batch  *storage.Batch
+	out    []delivery // notifications to send before the reply
 	// closeAfter, when set, closes the connection once the reply is sent.
 	closeAfter string
 }
@@ -167,7 +168,7 @@ func (s *Server) push(r *request, code int32, body encodeFn) {
 			body(e)
 		}
 	})
-	e := &entry{batch: r.batch, out: append(r.out, delivery{c: r.c, frame: reply})}
+	e := &entry{batch: r.batch, events: r.events, out: append(r.out, delivery{c: r.c, frame: reply})}
 	if r.closeAfter != "" {
 		c, reason := r.c, r.closeAfter
 		e.after = func() { c.closeAfterFlush(reason) }
@@ -332,6 +333,7 @@ func (s *Server) commit(r *request, out tree.Outcome) {
 	b.Zxid = s.lastZxid
 	r.batch = &b
 	r.out = s.fire(out.Events, r.out)
+	r.events = out.Events
 	s.window.Append(out.Events)
 	s.stats.writes.Add(1)
 }
@@ -705,7 +707,7 @@ func (s *Server) closeSession(sess *session, why string) {
 	b.SessionDeletes = append(b.SessionDeletes, sess.id)
 	s.sessions.remove(sess)
 	s.window.Append(out.Events)
-	e := &entry{batch: &b, out: s.fire(out.Events, nil)}
+	e := &entry{batch: &b, events: out.Events, out: s.fire(out.Events, nil)}
 	s.pipe.push(e)
 	s.log.Debug("session closed", "session", hex64(sess.id), "why", why, "ephemerals", len(out.Events))
 }

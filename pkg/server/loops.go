@@ -67,7 +67,7 @@ func (s *Server) reapContainers(budget int) int {
 		}
 		r := &request{}
 		s.commit(r, out)
-		s.pipe.push(&entry{batch: r.batch, out: r.out})
+		s.pipe.push(&entry{batch: r.batch, events: r.events, out: r.out})
 		deleted++
 	}
 	if deleted > 0 {

@@ -5,14 +5,16 @@ import (
 	"sync"
 
 	"github.com/zkx-dev/zkx/pkg/storage"
+	"github.com/zkx-dev/zkx/pkg/znode"
 )
 
 // entry is one handled request (or internal transaction) on its way out:
 // what to persist, then what to send, then what to do after sending.
 type entry struct {
-	batch *storage.Batch // nil for reads
-	out   []delivery     // notifications first, the reply last
-	after func()         // runs after delivery, e.g. close a connection
+	batch  *storage.Batch // nil for reads
+	events []znode.Event  // the transaction's events, for Options.EventSink
+	out    []delivery     // notifications first, the reply last
+	after  func()         // runs after delivery, e.g. close a connection
 }
 
 // delivery is one frame for one connection.
@@ -87,6 +89,9 @@ func (p *pipeline) run(wg *sync.WaitGroup) {
 		}
 		for _, e := range entries {
 			deliver(e)
+			if len(e.events) > 0 && p.s.opts.EventSink != nil {
+				p.s.opts.EventSink(e.events)
+			}
 		}
 
 		p.mu.Lock()

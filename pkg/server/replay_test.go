@@ -92,3 +92,32 @@ func TestReplayOutsideWindowSendsNothing(t *testing.T) {
 		t.Errorf("window overflowed, but got a partial replay %v", got)
 	}
 }
+
+func TestEventSinkSeesDurableEventsInOrder(t *testing.T) {
+	var got []string
+	done := make(chan struct{}, 16)
+	s := startTestServer(t, func(o *Options) {
+		o.EventSink = func(evs []znode.Event) {
+			for _, ev := range evs {
+				got = append(got, fmt.Sprintf("%d %s %s v%d %q", ev.Zxid, ev.Type, ev.Path, ev.Version, ev.Data))
+			}
+			done <- struct{}{}
+		}
+	})
+	c := connectRaw(t, s.Addr().String())
+	c.call(proto.OpCreate, &proto.CreateRequest{Path: "/s", Data: []byte("a"), ACL: znode.OpenACLUnsafe}, nil)
+	var st proto.SetDataResponse
+	c.call(proto.OpSetData, &proto.SetDataRequest{Path: "/s", Data: []byte("b"), Version: -1}, &st)
+	c.call(proto.OpDelete, &proto.DeleteRequest{Path: "/missing", Version: -1}, nil) // fails: no events
+	<-done
+	<-done
+	z := st.Stat.Mzxid
+	want := []string{
+		fmt.Sprintf("%d NodeCreated /s v0 \"a\"", z-1),
+		fmt.Sprintf("%d NodeChildrenChanged / v0 \"\"", z-1), // root: 2*1 creates - 2 children
+		fmt.Sprintf("%d NodeDataChanged /s v1 \"b\"", z),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("sink saw\n%v\nwant\n%v", got, want)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/zkx-dev/zkx/pkg/tree"
 	"github.com/zkx-dev/zkx/pkg/watch/oneshot"
 	"github.com/zkx-dev/zkx/pkg/watch/persistent"
+	"github.com/zkx-dev/zkx/pkg/znode"
 )
 
 // Options configure a Server. The zero value of each field means its
@@ -58,6 +59,11 @@ type Options struct {
 	DisableReplay bool
 	// ReplayWindow bounds the recent events kept for replay.
 	ReplayWindow changelog.Options
+	// EventSink, when set, receives the events of every transaction once
+	// it is durable, in zxid order, from one goroutine. It must not block:
+	// it runs on the commit path (the notifier host only enqueues). The
+	// slice and the events' Data and ACL must not be modified.
+	EventSink func(events []znode.Event)
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 	// Version is reported by srvr/stat/mntr.

@@ -277,8 +277,16 @@ func (a *applier) batch() storage.Batch {
 	return b
 }
 
-func (a *applier) event(typ znode.EventType, path string, acl []znode.ACL) {
-	a.events = append(a.events, znode.Event{Type: typ, Path: path, Zxid: a.tx.Zxid, ACL: acl})
+// event records an event about node n at path, after the change.
+func (a *applier) event(typ znode.EventType, path string, n *node) {
+	ev := znode.Event{Type: typ, Path: path, Zxid: a.tx.Zxid, Time: a.tx.Time, Version: n.version, ACL: n.acl}
+	switch typ {
+	case znode.EventNodeCreated, znode.EventNodeDataChanged:
+		ev.Data = n.data // data slices are replaced, never modified in place
+	case znode.EventNodeChildrenChanged:
+		ev.Version = n.stat().Cversion
+	}
+	a.events = append(a.events, ev)
 }
 
 func (a *applier) apply(op Op) (Result, error) {
@@ -465,8 +473,8 @@ func (a *applier) create(c Create) (Result, error) {
 	t.index(path, n)
 	t.dataSize += nodeSize(path, n)
 
-	a.event(znode.EventNodeCreated, path, n.acl)
-	a.event(znode.EventNodeChildrenChanged, parentPath, parent.acl)
+	a.event(znode.EventNodeCreated, path, n)
+	a.event(znode.EventNodeChildrenChanged, parentPath, parent)
 	a.touch(path)
 	a.touch(parentPath)
 	return Result{Path: path, Stat: n.stat()}, nil
@@ -550,8 +558,8 @@ func (a *applier) remove(path, parentPath, name string, n, parent *node) {
 	t.unindex(path, n)
 	t.dataSize -= nodeSize(path, n)
 
-	a.event(znode.EventNodeDeleted, path, n.acl)
-	a.event(znode.EventNodeChildrenChanged, parentPath, parent.acl)
+	a.event(znode.EventNodeDeleted, path, n)
+	a.event(znode.EventNodeChildrenChanged, parentPath, parent)
 	a.touch(path)
 	a.touch(parentPath)
 }
@@ -583,7 +591,7 @@ func (a *applier) setData(s SetData) (Result, error) {
 	n.mzxid = a.tx.Zxid
 	n.mtime = a.tx.Time
 
-	a.event(znode.EventNodeDataChanged, s.Path, n.acl)
+	a.event(znode.EventNodeDataChanged, s.Path, n)
 	a.touch(s.Path)
 	return Result{Path: s.Path, Stat: n.stat()}, nil
 }

@@ -597,16 +597,18 @@ func TestEvents(t *testing.T) {
 			name: "create top-level: node then root",
 			ops:  []Op{mk("/n")},
 			want: []znode.Event{
-				{Type: znode.EventNodeCreated, Path: "/n", ACL: openACL},
-				{Type: znode.EventNodeChildrenChanged, Path: "/", ACL: openACL},
+				{Type: znode.EventNodeCreated, Path: "/n", Data: []byte("d"), ACL: openACL},
+				// Version of a NodeChildrenChanged is the client-visible
+				// cversion: 2 creates (/p, /n) * 2 - 3 children.
+				{Type: znode.EventNodeChildrenChanged, Path: "/", Version: 1, ACL: openACL},
 			},
 		},
 		{
 			name: "create carries node ACL, then parent ACL",
 			ops:  []Op{mkACL("/p/c", childACL)},
 			want: []znode.Event{
-				{Type: znode.EventNodeCreated, Path: "/p/c", ACL: childACL},
-				{Type: znode.EventNodeChildrenChanged, Path: "/p", ACL: parentACL},
+				{Type: znode.EventNodeCreated, Path: "/p/c", Data: []byte("d"), ACL: childACL},
+				{Type: znode.EventNodeChildrenChanged, Path: "/p", Version: 2, ACL: parentACL},
 			},
 		},
 		{
@@ -614,13 +616,13 @@ func TestEvents(t *testing.T) {
 			ops:  []Op{Delete{Path: "/p/old", Version: -1}},
 			want: []znode.Event{
 				{Type: znode.EventNodeDeleted, Path: "/p/old", ACL: childACL},
-				{Type: znode.EventNodeChildrenChanged, Path: "/p", ACL: parentACL},
+				{Type: znode.EventNodeChildrenChanged, Path: "/p", Version: 2, ACL: parentACL},
 			},
 		},
 		{
 			name: "setData",
 			ops:  []Op{SetData{Path: "/p/old", Data: []byte("x"), Version: -1}},
-			want: []znode.Event{{Type: znode.EventNodeDataChanged, Path: "/p/old", ACL: childACL}},
+			want: []znode.Event{{Type: znode.EventNodeDataChanged, Path: "/p/old", Version: 1, Data: []byte("x"), ACL: childACL}},
 		},
 		{
 			name: "setACL and check fire nothing",
@@ -637,13 +639,13 @@ func TestEvents(t *testing.T) {
 				mkMode("/m/s", znode.ModePersistentSequential),
 			},
 			want: []znode.Event{
-				{Type: znode.EventNodeCreated, Path: "/m", ACL: openACL},
-				{Type: znode.EventNodeChildrenChanged, Path: "/", ACL: openACL},
-				{Type: znode.EventNodeDataChanged, Path: "/p/old", ACL: childACL},
-				{Type: znode.EventNodeDeleted, Path: "/p/old", ACL: openACL},
-				{Type: znode.EventNodeChildrenChanged, Path: "/p", ACL: parentACL},
-				{Type: znode.EventNodeCreated, Path: "/m/s0000000000", ACL: openACL},
-				{Type: znode.EventNodeChildrenChanged, Path: "/m", ACL: openACL},
+				{Type: znode.EventNodeCreated, Path: "/m", Data: []byte("d"), ACL: openACL},
+				{Type: znode.EventNodeChildrenChanged, Path: "/", Version: 1, ACL: openACL},
+				{Type: znode.EventNodeDataChanged, Path: "/p/old", Version: 1, ACL: childACL},
+				{Type: znode.EventNodeDeleted, Path: "/p/old", Version: 1, ACL: openACL},
+				{Type: znode.EventNodeChildrenChanged, Path: "/p", Version: 2, ACL: parentACL},
+				{Type: znode.EventNodeCreated, Path: "/m/s0000000000", Data: []byte("d"), ACL: openACL},
+				{Type: znode.EventNodeChildrenChanged, Path: "/m", Version: 1, ACL: openACL},
 			},
 		},
 	}
@@ -658,6 +660,7 @@ func TestEvents(t *testing.T) {
 			out := mustApply(t, tr, tx, tc.ops...)
 			for i := range tc.want {
 				tc.want[i].Zxid = 77
+				tc.want[i].Time = tx.Time
 			}
 			if len(out.Events) == 0 && len(tc.want) == 0 {
 				return

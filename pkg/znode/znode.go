@@ -104,6 +104,14 @@ type Event struct {
 	Type EventType
 	Path string
 	Zxid int64
+	// Time is the transaction's time, ms since the epoch.
+	Time int64
+	// Version is the node's data version after the change; for
+	// NodeChildrenChanged, the node's client-visible child version.
+	Version int32
+	// Data is the node's data after NodeCreated and NodeDataChanged, nil
+	// otherwise. It is shared with the tree and must not be modified.
+	Data []byte
 	// ACL is the ACL that a watcher must have READ on to receive the event:
 	// the node's own ACL, or for NodeChildrenChanged the parent's.
 	ACL []ACL
