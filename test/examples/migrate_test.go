@@ -139,3 +139,27 @@ func TestJavaMigrationExamples(t *testing.T) {
 		})
 	}
 }
+
+func TestGoMigrationExamples(t *testing.T) {
+	harness.SkipIfShort(t)
+	root, err := harness.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	for _, prog := range []string{"before", "after"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, prog), "./examples/migrate-to-persistent/go/"+prog)
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", prog, err, out)
+		}
+	}
+	for _, prog := range []string{"before", "after"} {
+		t.Run(prog, func(t *testing.T) {
+			srv := harness.StartZkx(t, harness.ZkxOptions{})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			exercise(t, srv.Addr(), start(t, ctx, filepath.Join(bin, prog), srv.Addr()))
+		})
+	}
+}
