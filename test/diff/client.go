@@ -33,6 +33,7 @@ type Env struct {
 
 	clients []*Client
 	raws    []*RawClient
+	closers []func() // other clients (zkx client) to close at the end
 }
 
 // CloseAll closes every client the scenario opened that is still open.
@@ -42,6 +43,9 @@ func (e *Env) CloseAll() {
 	}
 	for _, rc := range e.raws {
 		rc.conn.Close()
+	}
+	for _, f := range e.closers {
+		f()
 	}
 }
 
