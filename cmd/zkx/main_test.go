@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func TestCommands(t *testing.T) {
 		},
 		{
 			name: "check-config defaults only", args: []string{"check-config"}, wantCode: 0,
-			wantStdout: []string{"config OK\n", "listen: 0.0.0.0:2181", "backend: memory"},
+			wantStdout: []string{"config OK\n", "listen: 0.0.0.0:2181", "backend: badger", "data_dir: ./data", "sync: true"},
 		},
 		{
 			name: "check-config flags and env override the file", env: []string{"ZKX_LOG_FORMAT=json", "ZKX_LOG_LEVEL=warn"},
@@ -121,8 +122,8 @@ func TestCommands(t *testing.T) {
 			wantStderr: []string{`log.level: want debug, info, warn or error, got "loud"`}, noStdout: true,
 		},
 		{
-			name: "check-config backend not in this build", args: []string{"check-config", "--storage", "badger"}, wantCode: 1,
-			wantStderr: []string{`storage.backend: backend "badger" is not available in this build (available: memory)`}, noStdout: true,
+			name: "check-config memory backend", args: []string{"check-config", "--storage", "memory"}, wantCode: 0,
+			wantStdout: []string{"config OK\n", "backend: memory"},
 		},
 		{
 			name: "check-config unknown backend", args: []string{"check-config", "--storage", "bolt"}, wantCode: 1,
@@ -194,13 +195,14 @@ func waitForAddr(t *testing.T, stderr *syncBuffer) string {
 }
 
 func TestServeStopsWhenContextEnds(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data") // the default backend is badger
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout bytes.Buffer
 	var stderr syncBuffer
 	a := &app{ctx: ctx, env: nil, stdout: &stdout, stderr: &stderr}
 	done := make(chan int, 1)
-	go func() { done <- a.run([]string{"serve", "--listen", "127.0.0.1:0"}) }()
+	go func() { done <- a.run([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}) }()
 
 	addr := waitForAddr(t, &stderr)
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -221,15 +223,23 @@ func TestServeStopsWhenContextEnds(t *testing.T) {
 	if !strings.Contains(stderr.String(), "zkx stopped") {
 		t.Errorf("stderr lacks the stop message:\n%s", stderr.String())
 	}
+	// The default backend created its store in the data dir.
+	if !strings.Contains(stderr.String(), "initialising new data dir") {
+		t.Errorf("stderr does not log the new data dir:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "MANIFEST")); err != nil {
+		t.Errorf("no badger store in %s: %v", dataDir, err)
+	}
 }
 
 func TestServeJSONLogs(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data") // the default backend is badger
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
 	a := &app{ctx: ctx, env: []string{"ZKX_LOG_FORMAT=json"}, stdout: &bytes.Buffer{}, stderr: &stderr}
 	done := make(chan int, 1)
-	go func() { done <- a.run([]string{"serve", "--listen", "127.0.0.1:0"}) }()
+	go func() { done <- a.run([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), `"msg":"zkx started"`) {
 		if time.Now().After(deadline) {
@@ -246,9 +256,12 @@ func TestServeJSONLogs(t *testing.T) {
 // TestServeStopsOnSIGTERM drives the real entry point: run installs the
 // signal handler, and SIGTERM to this process must end serve with exit 0.
 func TestServeStopsOnSIGTERM(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data") // the default backend is badger
 	var stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run([]string{"serve", "--listen", "127.0.0.1:0"}, &bytes.Buffer{}, &stderr) }()
+	go func() {
+		done <- run([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, &bytes.Buffer{}, &stderr)
+	}()
 	waitForAddr(t, &stderr) // the handler is installed before the server starts
 
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
@@ -309,16 +322,40 @@ container:
 }
 
 func TestOpenBackend(t *testing.T) {
-	backend, err := openBackend(config.Default().Storage, nil)
-	if err != nil || backend == nil {
-		t.Fatalf("openBackend(memory) = %v, %v", backend, err)
+	tmp := t.TempDir()
+	tests := []struct {
+		name    string
+		storage config.Storage
+		wantErr []string // substrings; nil means it opens
+	}{
+		{"memory", config.Storage{Backend: "memory"}, nil},
+		{"badger creates its data dir", config.Storage{Backend: "badger", DataDir: filepath.Join(tmp, "data"), Sync: true}, nil},
+		{"badger without sync", config.Storage{Backend: "badger", DataDir: filepath.Join(tmp, "nosync")}, nil},
+		{"badger with a missing parent dir", config.Storage{Backend: "badger", DataDir: filepath.Join(tmp, "no", "data")},
+			[]string{filepath.Join(tmp, "no", "data"), "parent directory"}},
+		{"unknown backend", config.Storage{Backend: "bolt"}, []string{`backend "bolt" is not available in this build (available: badger, memory)`}},
 	}
-	if err := backend.Close(); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	st := config.Default().Storage
-	st.Backend = "badger"
-	if _, err := openBackend(st, nil); err == nil || !strings.Contains(err.Error(), "not available in this build") {
-		t.Fatalf("openBackend(badger) error = %v, want not available", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			backend, err := openBackend(tc.storage, slog.New(slog.DiscardHandler))
+			if tc.wantErr == nil {
+				if err != nil || backend == nil {
+					t.Fatalf("openBackend = %v, %v", backend, err)
+				}
+				if err := backend.Close(); err != nil {
+					t.Fatalf("close: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				backend.Close()
+				t.Fatal("openBackend succeeded, want an error")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
 	}
 }

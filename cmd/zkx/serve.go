@@ -13,6 +13,7 @@ import (
 	"github.com/zkx-dev/zkx/internal/config"
 	"github.com/zkx-dev/zkx/pkg/server"
 	"github.com/zkx-dev/zkx/pkg/storage"
+	"github.com/zkx-dev/zkx/pkg/storage/badger"
 	"github.com/zkx-dev/zkx/pkg/storage/memory"
 )
 
@@ -110,6 +111,9 @@ type backendOpener func(st config.Storage, logger *slog.Logger) (storage.Backend
 var backendOpeners = map[string]backendOpener{
 	"memory": func(config.Storage, *slog.Logger) (storage.Backend, error) {
 		return memory.New(), nil
+	},
+	"badger": func(st config.Storage, logger *slog.Logger) (storage.Backend, error) {
+		return badger.Open(st.DataDir, badger.Options{Sync: st.Sync, Logger: logger})
 	},
 }
 

@@ -109,7 +109,8 @@ func Default() Config {
 			MaxPerMinute:  10000,
 		},
 		Storage: Storage{
-			Backend: "memory",
+			// Durable by default: a restart keeps the tree and sessions.
+			Backend: "badger",
 			DataDir: "./data",
 			Sync:    true,
 		},

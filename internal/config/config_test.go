@@ -190,6 +190,7 @@ func TestLayerLeavesOtherKeysAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Default()
+	want.Storage.Backend = "memory"
 	want.Log.Format = "json"
 	want.Listen = "127.0.0.1:0"
 	if !reflect.DeepEqual(got, want) {
@@ -467,9 +468,10 @@ func TestValidate(t *testing.T) {
 		{"container never used negative", func(c *Config) { c.Container.MaxNeverUsed = -time.Second }, "container.max_never_used", []string{"negative"}},
 		{"container per minute zero", func(c *Config) { c.Container.MaxPerMinute = 0 }, "container.max_per_minute", []string{"positive"}},
 		{"unknown backend", func(c *Config) { c.Storage.Backend = "bolt" }, "storage.backend", []string{`"bolt"`, "memory, badger"}},
-		{"badger is a known name", func(c *Config) { c.Storage.Backend = "badger" }, "", nil},
+		{"badger is the default", func(c *Config) {}, "", nil},
+		{"memory is a known name", func(c *Config) { c.Storage.Backend = "memory" }, "", nil},
 		{"badger needs data_dir", func(c *Config) { c.Storage.Backend, c.Storage.DataDir = "badger", "" }, "storage.data_dir", []string{"badger"}},
-		{"memory ignores data_dir", func(c *Config) { c.Storage.DataDir = "" }, "", nil},
+		{"memory ignores data_dir", func(c *Config) { c.Storage.Backend, c.Storage.DataDir = "memory", "" }, "", nil},
 		{"log level upper case", func(c *Config) { c.Log.Level = "DEBUG" }, "", nil},
 		{"log level unknown", func(c *Config) { c.Log.Level = "verbose" }, "log.level", []string{`"verbose"`}},
 		{"log level offset", func(c *Config) { c.Log.Level = "info+2" }, "log.level", []string{`"info+2"`}},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -194,6 +195,20 @@ func (s *Server) load() error {
 	for _, ss := range st.Sessions {
 		// A restored session gets one full timeout to come back.
 		s.sessions.restore(ss, time.Now())
+	}
+	// Ephemerals whose owner was not stored (no backend should leave any,
+	// but a session record may be lost to damage) belong to a session no
+	// client can resume: give it a placeholder with a timeout of zero and
+	// an unguessable password, so the first expiry pass deletes its nodes
+	// through the normal path, watch events included.
+	for _, owner := range s.tree.EphemeralOwners() {
+		if s.sessions.get(owner) != nil {
+			continue
+		}
+		s.log.Warn("ephemeral nodes of a session that was not stored; deleting them", "session", hex64(owner))
+		pw := make([]byte, 16)
+		rand.Read(pw)
+		s.sessions.restore(storage.Session{ID: owner, Passwd: pw}, time.Now())
 	}
 	return nil
 }

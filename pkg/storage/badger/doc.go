@@ -1,0 +1,91 @@
+// Package badger is the durable storage.Backend of zkx, on a badger v4
+// key-value database kept in one data directory.
+//
+// # Model
+//
+// The store is the key-value image described in pkg/storage: one record
+// per znode, one per session and the last committed zxid. Each Commit
+// overwrites or deletes the records its batch names; Load walks them back
+// out at startup. Nothing is ever read on the request path: zkx answers
+// reads from its in-memory tree.
+//
+// # Key layout
+//
+// Every key starts with a prefix naming its record kind:
+//
+//	n/<path>               node: the znode at <path> (e.g. "n//app/lock")
+//	s/<id, 8 bytes BE>     session: the session with that id
+//	m/format               meta: store format version, uint32 big-endian
+//	m/lastzxid             meta: largest committed zxid, int64 big-endian
+//	x/pending              staging: marker of an oversized batch (below)
+//	x/op/<i, 8 bytes BE>   staging: operation i of that batch
+//
+// m/format is zkx's marker: Open refuses a badger database without it
+// (unless the database is empty) and one whose version is newer than this
+// build reads.
+//
+// # Records
+//
+// Records are a small binary encoding (encoding/binary) whose first byte is
+// the record version. A node record holds every field of storage.Node but
+// the path (in the key): a flags byte (bit 0: the data is null, so nil and
+// empty data stay distinct), the zxids, times, versions, stored ephemeral
+// owner and pzxid as fixed-width big-endian integers, the ACL list
+// (length-prefixed strings) and the length-prefixed data. A session record
+// holds the timeout and the password. Decoding checks every length and
+// rejects trailing bytes; a record that fails makes Load return ErrCorrupt
+// naming its key.
+//
+// # Commits and durability
+//
+// Commit encodes its batch in the caller's goroutine and hands it to a
+// single committer goroutine. The committer takes every commit waiting at
+// that moment (up to maxGroup) and writes them in one badger transaction,
+// in arrival order, together with the new m/lastzxid: one write and one
+// sync for the whole group (group commit). Each caller then gets its own
+// result.
+//
+// With Options.Sync the database runs with badger's SyncWrites, so the
+// transaction's commit msyncs the write-ahead log and the value log before
+// returning; a Commit that returned nil survives a power loss. zkx does
+// not use SyncWrites=false plus an explicit DB.Sync: DB.Sync syncs only the
+// files badger is writing at that moment, so a write that landed in a
+// memtable or value-log file that was rotated away before the Sync (by
+// zkx's own large write or by value-log GC) would be acknowledged but not
+// on disk. SyncWrites syncs inside badger's write path, before the files
+// can rotate. One sync per group is what makes it cheap.
+//
+// Without Options.Sync, a Commit that returned nil is in the operating
+// system's page cache: it survives a crash of zkx but not a power loss or
+// a kernel crash, which lose the last moments of acknowledged writes. Use
+// it only for data you can afford to lose.
+//
+// # Batches larger than a badger transaction
+//
+// Badger caps a transaction at 15% of the memtable size (ErrTxnTooBig). If
+// a group does not fit, its batches are written one transaction each; a
+// single batch that does not fit (say, a session expiry deleting tens of
+// thousands of ephemerals) is staged: its operations are written under
+// x/op/, then the x/pending marker is committed in one transaction (the
+// commit point), then the operations are applied to the live keys and the
+// staging keys deleted. Load does not take a snapshot while a staged batch
+// is being applied. If zkx stops in between, Open completes a batch whose
+// marker exists and discards staged operations without one, so the batch
+// is all-or-nothing across crashes too. If applying fails at runtime (a
+// disk error), the store refuses further commits until it is reopened.
+//
+// # Data directory
+//
+// A missing data directory is created (its parent must exist) and logged
+// as "initialising new data dir". An existing one must be empty (a
+// lost+found entry is ignored) or hold a zkx store. Badger locks the
+// directory with flock, so a second zkx on the same directory fails with
+// ErrLocked instead of corrupting it.
+//
+// # Memory
+//
+// The defaults (DefaultMemTableSize and friends) keep badger to a few tens
+// of MiB: two 8 MiB memtables, an 8 MiB block cache, a 4 MiB index cache
+// and 64 MiB value-log files. Value-log garbage collection runs every
+// Options.GCInterval in the background and stops on Close.
+package badger
