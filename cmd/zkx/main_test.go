@@ -290,6 +290,10 @@ container:
   check_interval: 5s
   max_never_used: 1m
   max_per_minute: 50
+replay:
+  enabled: false
+  max_events: 7
+  max_bytes: 4096
 `)
 	cfg, exit := (&app{env: nil, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}).loadConfig("serve", []string{"--config", path})
 	if exit >= 0 {
@@ -312,6 +316,9 @@ container:
 		{"ContainerCheckInterval", opts.ContainerCheckInterval, 5 * time.Second},
 		{"ContainerMaxNeverUsed", opts.ContainerMaxNeverUsed, time.Minute},
 		{"ContainerMaxPerMinute", opts.ContainerMaxPerMinute, 50},
+		{"DisableReplay", opts.DisableReplay, true},
+		{"ReplayWindow.MaxEvents", opts.ReplayWindow.MaxEvents, 7},
+		{"ReplayWindow.MaxBytes", opts.ReplayWindow.MaxBytes, 4096},
 		{"Version", opts.Version, version},
 	}
 	for _, c := range checks {

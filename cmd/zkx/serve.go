@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zkx-dev/zkx/internal/config"
+	"github.com/zkx-dev/zkx/pkg/changelog"
 	"github.com/zkx-dev/zkx/pkg/server"
 	"github.com/zkx-dev/zkx/pkg/storage"
 	"github.com/zkx-dev/zkx/pkg/storage/badger"
@@ -96,6 +97,8 @@ func serverOptions(cfg config.Config, backend storage.Backend, logger *slog.Logg
 		ContainerCheckInterval: cfg.Container.CheckInterval,
 		ContainerMaxNeverUsed:  cfg.Container.MaxNeverUsed,
 		ContainerMaxPerMinute:  cfg.Container.MaxPerMinute,
+		DisableReplay:          !cfg.Replay.Enabled,
+		ReplayWindow:           changelog.Options{MaxEvents: cfg.Replay.MaxEvents, MaxBytes: cfg.Replay.MaxBytes},
 		Backend:                backend,
 		Logger:                 logger,
 		Version:                version,

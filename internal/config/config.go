@@ -48,6 +48,7 @@ type Config struct {
 	ExtendedTypes bool `koanf:"extended_types"`
 
 	Container Container `koanf:"container"`
+	Replay    Replay    `koanf:"replay"`
 	Storage   Storage   `koanf:"storage"`
 	Log       Log       `koanf:"log"`
 }
@@ -62,6 +63,19 @@ type Container struct {
 	MaxNeverUsed time.Duration `koanf:"max_never_used"`
 	// MaxPerMinute caps deletions per minute.
 	MaxPerMinute int `koanf:"max_per_minute"`
+}
+
+// Replay configures the window of recent events that lets a client which
+// re-arms persistent or recursive watches after a disconnect receive the
+// events it missed.
+type Replay struct {
+	// Enabled turns replay on. Off, zkx behaves like Apache ZooKeeper:
+	// re-armed watches get only new events.
+	Enabled bool `koanf:"enabled"`
+	// MaxEvents bounds the events kept.
+	MaxEvents int `koanf:"max_events"`
+	// MaxBytes bounds the memory they use (paths and ACLs).
+	MaxBytes int `koanf:"max_bytes"`
 }
 
 // Storage selects and configures the storage backend.
@@ -107,6 +121,13 @@ func Default() Config {
 			CheckInterval: 60 * time.Second,
 			MaxNeverUsed:  0,
 			MaxPerMinute:  10000,
+		},
+		Replay: Replay{
+			Enabled: true,
+			// Several seconds of history on a busy server, which covers a
+			// client's usual reconnect; a few MiB of memory at most.
+			MaxEvents: 10000,
+			MaxBytes:  4 << 20,
 		},
 		Storage: Storage{
 			// Durable by default: a restart keeps the tree and sessions.

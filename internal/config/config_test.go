@@ -212,6 +212,7 @@ func TestEnvMapping(t *testing.T) {
 		{"storage section", "ZKX_STORAGE_BACKEND=memory", func(c Config) any { return c.Storage.Backend }, "memory"},
 		{"container section", "ZKX_CONTAINER_MAX_NEVER_USED=5m", func(c Config) any { return c.Container.MaxNeverUsed }, 5 * time.Minute},
 		{"container section int", "ZKX_CONTAINER_MAX_PER_MINUTE=7", func(c Config) any { return c.Container.MaxPerMinute }, 7},
+		{"replay section bool", "ZKX_REPLAY_ENABLED=false", func(c Config) any { return c.Replay.Enabled }, false},
 		{"log section", "ZKX_LOG_FORMAT=json", func(c Config) any { return c.Log.Format }, "json"},
 		{"value containing =", "ZKX_SUPER_DIGEST=super:D/InIHSb7yEEbrWz8b9l71RjZJU=", func(c Config) any { return c.SuperDigest }, "super:D/InIHSb7yEEbrWz8b9l71RjZJU="},
 		{"empty min timeout means derived", "ZKX_MIN_SESSION_TIMEOUT=", func(c Config) any { return c.MinSessionTimeout }, time.Duration(0)},
@@ -250,8 +251,8 @@ func TestEnvNamesAreUnique(t *testing.T) {
 		}
 		seen[name] = f.key
 	}
-	if len(seen) != 17 {
-		t.Fatalf("schema has %d keys, want 17 (update this test and config.yaml when adding keys)", len(seen))
+	if len(seen) != 20 {
+		t.Fatalf("schema has %d keys, want 20 (update this test and config.yaml when adding keys)", len(seen))
 	}
 }
 
@@ -467,6 +468,9 @@ func TestValidate(t *testing.T) {
 		{"container interval zero", func(c *Config) { c.Container.CheckInterval = 0 }, "container.check_interval", []string{"positive"}},
 		{"container never used negative", func(c *Config) { c.Container.MaxNeverUsed = -time.Second }, "container.max_never_used", []string{"negative"}},
 		{"container per minute zero", func(c *Config) { c.Container.MaxPerMinute = 0 }, "container.max_per_minute", []string{"positive"}},
+		{"replay events zero", func(c *Config) { c.Replay.MaxEvents = 0 }, "replay.max_events", []string{"positive"}},
+		{"replay bytes tiny", func(c *Config) { c.Replay.MaxBytes = 10 }, "replay.max_bytes", []string{"at least 1024"}},
+		{"replay off is valid", func(c *Config) { c.Replay.Enabled = false }, "", nil},
 		{"unknown backend", func(c *Config) { c.Storage.Backend = "bolt" }, "storage.backend", []string{`"bolt"`, "memory, badger"}},
 		{"badger is the default", func(c *Config) {}, "", nil},
 		{"memory is a known name", func(c *Config) { c.Storage.Backend = "memory" }, "", nil},

@@ -101,6 +101,12 @@ func (c Config) Validate() error {
 	if c.Container.MaxNeverUsed < 0 {
 		bad("container.max_never_used", "must not be negative (0 disables it), got %v", c.Container.MaxNeverUsed)
 	}
+	if c.Replay.MaxEvents <= 0 {
+		bad("replay.max_events", "must be positive, got %d", c.Replay.MaxEvents)
+	}
+	if c.Replay.MaxBytes < 1024 {
+		bad("replay.max_bytes", "must be at least 1024, got %d", c.Replay.MaxBytes)
+	}
 	if c.Container.MaxPerMinute <= 0 {
 		bad("container.max_per_minute", "must be positive, got %d", c.Container.MaxPerMinute)
 	}
