@@ -331,6 +331,7 @@ func (s *Server) commit(r *request, out tree.Outcome) {
 	s.lastZxid++
 	b := out.Batch
 	b.Zxid = s.lastZxid
+	b.Events = out.Events
 	r.batch = &b
 	r.out = s.fire(out.Events, r.out)
 	r.events = out.Events
@@ -705,6 +706,7 @@ func (s *Server) closeSession(sess *session, why string) {
 	b := out.Batch
 	b.Zxid = zxid
 	b.SessionDeletes = append(b.SessionDeletes, sess.id)
+	b.Events = out.Events
 	s.sessions.remove(sess)
 	s.window.Append(out.Events)
 	e := &entry{batch: &b, events: out.Events, out: s.fire(out.Events, nil)}

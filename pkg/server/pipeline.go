@@ -144,6 +144,11 @@ func mergeBatches(entries []*entry) (storage.Batch, int) {
 		return out, n
 	}
 	merged := storage.Batch{Zxid: out.Zxid}
+	for _, e := range entries {
+		if e.batch != nil {
+			merged.Events = append(merged.Events, e.batch.Events...) // entries are in zxid order
+		}
+	}
 	for _, p := range order {
 		if nd := nodes[p]; nd != nil {
 			merged.Puts = append(merged.Puts, *nd)

@@ -191,6 +191,28 @@ func (s *Server) load() error {
 	// that forgets everything: start at least at (unix minutes)<<32.
 	s.lastZxid = max(st.LastZxid, time.Now().Unix()/60<<32)
 	s.window = changelog.New(s.lastZxid, s.opts.ReplayWindow)
+	if cl, ok := s.opts.Backend.(storage.ChangeLog); ok {
+		// A durable change log carries the replay window across restarts:
+		// start from its horizon and refill the window with its newest
+		// events (the window keeps as many as its own bounds allow).
+		var evs []znode.Event
+		horizon, err := cl.Events(context.Background(), -1, func(ev znode.Event) bool {
+			evs = append(evs, ev)
+			return true
+		})
+		if err != nil {
+			return fmt.Errorf("server: read change log: %w", err)
+		}
+		s.window = changelog.New(horizon, s.opts.ReplayWindow)
+		for i := 0; i < len(evs); {
+			j := i
+			for j < len(evs) && evs[j].Zxid == evs[i].Zxid {
+				j++
+			}
+			s.window.Append(evs[i:j])
+			i = j
+		}
+	}
 	s.sessions = newSessionTable(s.opts.TickTime, time.Now())
 	for _, ss := range st.Sessions {
 		// A restored session gets one full timeout to come back.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/zkx-dev/zkx/pkg/znode"
 )
@@ -63,6 +64,10 @@ type Batch struct {
 	SessionPuts []Session
 	// SessionDeletes are the ids of closed or expired sessions.
 	SessionDeletes []int64
+	// Events are the watch events of the batch's transactions, in zxid
+	// order. A backend that implements ChangeLog keeps them; others ignore
+	// them.
+	Events []znode.Event
 }
 
 // Empty reports whether b changes no node and no session. An empty batch
@@ -121,6 +126,31 @@ type Backend interface {
 	Commit(ctx context.Context, b Batch) error
 	// Close releases the backend. Further calls return ErrClosed.
 	Close() error
+}
+
+// ChangeLog is implemented by backends that keep a durable, zxid-ordered
+// log of the events each committed transaction produced (Batch.Events),
+// bounded by a Retention. The reconnect replay window and the notifier
+// plugins read it, so both survive a restart.
+//
+// The log has a horizon: events with a zxid at or below it may have been
+// dropped (by retention, or because they predate the log). A reader that
+// last saw zxid Z has a complete history iff Z >= horizon.
+type ChangeLog interface {
+	// Events calls fn, in zxid order, for every retained event with a zxid
+	// greater than after, until fn returns false, and returns the horizon
+	// as of the same consistent snapshot. Event.Data is the node's data
+	// when the event was logged.
+	Events(ctx context.Context, after int64, fn func(znode.Event) bool) (horizon int64, err error)
+}
+
+// Retention bounds a ChangeLog. The oldest transactions are dropped, each
+// as a whole, as soon as any bound is passed. A zero field means the
+// backend's default.
+type Retention struct {
+	MaxEvents int
+	MaxBytes  int64
+	MaxAge    time.Duration
 }
 
 // CloneNode returns a copy of n that shares no memory with it. Nil Data

@@ -94,6 +94,10 @@ type Options struct {
 	// GCInterval is how often value-log garbage collection runs in the
 	// background. Default DefaultGCInterval; negative disables it.
 	GCInterval time.Duration
+	// Retention bounds the change log (see changelog.go). Zero fields take
+	// DefaultChangeLogMaxEvents, DefaultChangeLogMaxBytes and
+	// DefaultChangeLogMaxAge.
+	Retention storage.Retention
 	// Logger receives the store's logs and badger's own, at levels fitting
 	// an operator: badger's errors and warnings as such, its routine info
 	// messages at debug. Default slog.Default().
@@ -121,6 +125,15 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Retention.MaxEvents <= 0 {
+		o.Retention.MaxEvents = DefaultChangeLogMaxEvents
+	}
+	if o.Retention.MaxBytes <= 0 {
+		o.Retention.MaxBytes = DefaultChangeLogMaxBytes
+	}
+	if o.Retention.MaxAge <= 0 {
+		o.Retention.MaxAge = DefaultChangeLogMaxAge
 	}
 }
 
@@ -182,6 +195,8 @@ type Store struct {
 
 	// Owned by the committer goroutine after Open.
 	lastZxid int64
+	evIndex  []evMeta // retained change-log events, oldest first
+	evBytes  int64
 	failed   error // set when a staged batch could not be applied
 
 	// testHookStaged, if set, runs after a staged batch's marker is
@@ -348,6 +363,10 @@ func (s *Store) init() error {
 	if err := s.recoverStaged(); err != nil {
 		return err
 	}
+	if err := s.loadEventIndex(); err != nil {
+		return err
+	}
+	s.pruneEvents(time.Now())
 	return s.db.View(func(txn *bdg.Txn) error {
 		z, err := readLastZxid(txn)
 		if err != nil {

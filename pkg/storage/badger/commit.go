@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
 
@@ -17,9 +18,10 @@ const maxGroup = 512
 
 // op is one key write of a batch: a set of key to val, or a delete.
 type op struct {
-	key []byte
-	val []byte
-	del bool
+	key   []byte
+	val   []byte
+	del   bool
+	event bool // a change-log record (changelog.go)
 }
 
 // request is one Commit waiting for the committer.
@@ -105,7 +107,7 @@ func encodeBatch(b *storage.Batch) []op {
 		buf = appendSession(buf, ss)
 		ops = append(ops, op{key: key, val: cut(start)})
 	}
-	return ops
+	return encodeEvents(ops, b.Events)
 }
 
 // committer is the single writer: it takes the first waiting request,
@@ -130,6 +132,7 @@ func (s *Store) committer() {
 			}
 		}
 		s.writeGroup(group)
+		s.pruneEvents(time.Now())
 		clear(group)
 	}
 }
@@ -149,6 +152,8 @@ func (s *Store) writeGroup(group []*request) {
 	if !errors.Is(err, bdg.ErrTxnTooBig) {
 		if err != nil {
 			err = fmt.Errorf("badger: commit to %s: %w", s.dir, err)
+		} else {
+			s.indexEvents(group)
 		}
 		for _, r := range group {
 			r.done <- err
@@ -165,6 +170,8 @@ func (s *Store) writeGroup(group []*request) {
 		}
 		if err != nil {
 			err = fmt.Errorf("badger: commit to %s: %w", s.dir, err)
+		} else {
+			s.indexEvents(group[i : i+1])
 		}
 		r.done <- err
 	}
