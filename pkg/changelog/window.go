@@ -107,3 +107,15 @@ func (w *Window) Since(zxid int64, fn func(znode.Event)) bool {
 	}
 	return true
 }
+
+// Truncate drops every event with a zxid greater than zxid: the server
+// calls it when transactions it already recorded could not be made
+// durable and were undone.
+func (w *Window) Truncate(zxid int64) {
+	for w.Len() > 0 && w.events[len(w.events)-1].Zxid > zxid {
+		last := len(w.events) - 1
+		w.bytes -= eventSize(w.events[last])
+		w.events[last] = znode.Event{}
+		w.events = w.events[:last]
+	}
+}

@@ -86,3 +86,18 @@ func BenchmarkAppend(b *testing.B) {
 		w.Append(evs)
 	}
 }
+
+func TestTruncate(t *testing.T) {
+	w := New(0, Options{})
+	w.Append([]znode.Event{ev(1, "/a")})
+	w.Append([]znode.Event{ev(2, "/b"), ev(2, "/c")})
+	w.Append([]znode.Event{ev(3, "/d")})
+	w.Truncate(1)
+	if got, ok := collect(w, 0); !ok || fmt.Sprint(got) != "[1/a]" || w.Bytes() != eventSize(ev(1, "/a")) {
+		t.Errorf("after Truncate(1): %v (bytes %d)", got, w.Bytes())
+	}
+	w.Append([]znode.Event{ev(2, "/again")})
+	if got, _ := collect(w, 1); fmt.Sprint(got) != "[2/again]" {
+		t.Errorf("append after truncate: %v", got)
+	}
+}

@@ -237,6 +237,7 @@ func (s *Server) writeMonitor(b *strings.Builder) {
 		{"zkx_replayed_events", s.stats.replayed.Load()},
 		{"zkx_replay_window_events", s.window.Len()},
 		{"zkx_heap_live_bytes", heapLiveBytes()},
+		{"zkx_storage_failures", s.stats.storageFailures.Load()},
 		{"zkx_persistent_watches", s.persist.Len(persistent.Persistent)},
 		{"zkx_recursive_watches", s.persist.Len(persistent.Recursive)},
 	}

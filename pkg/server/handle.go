@@ -30,6 +30,7 @@ func frame(body func(e *proto.Encoder)) []byte {
 type request struct {
 	c      *conn
 	events []znode.Event // of the write this request made, if any
+	undo   func()        // reverts that write if it cannot be made durable
 	xid    int32
 	op     int32
 	d      *proto.Decoder
@@ -72,9 +73,18 @@ func (s *Server) handleConnect(c *conn, payload []byte) bool {
 	e := &entry{}
 	now := time.Now()
 	if req.SessionID == 0 {
+		if err := s.writesRefused(); err != nil {
+			// A session that cannot be persisted is not created; the
+			// client retries, as after any failed connection attempt.
+			s.log.Warn("refusing new session", "conn", c.nc.RemoteAddr().String(), "err", err)
+			c.close("new session refused: storage unavailable")
+			return false
+		}
 		sess := s.sessions.create(timeout, now)
 		zxid := s.nextZxid()
 		e.batch = &storage.Batch{Zxid: zxid, SessionPuts: []storage.Session{sess.record()}}
+		e.undo = func() { s.sessions.remove(sess); c.sess = nil }
+		e.newConn = c
 		s.attach(c, sess)
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), sess.id, sess.passwd
 		s.log.Debug("session created", "session", hex64(sess.id), "timeout", timeout, "conn", c.nc.RemoteAddr().String())
@@ -168,7 +178,8 @@ func (s *Server) push(r *request, code int32, body encodeFn) {
 			body(e)
 		}
 	})
-	e := &entry{batch: r.batch, events: r.events, out: append(r.out, delivery{c: r.c, frame: reply})}
+	e := &entry{batch: r.batch, events: r.events, out: append(r.out, delivery{c: r.c, frame: reply}), undo: r.undo, xid: r.xid}
+	e.reply = &e.out[len(e.out)-1]
 	if r.closeAfter != "" {
 		c, reason := r.c, r.closeAfter
 		e.after = func() { c.closeAfterFlush(reason) }
@@ -313,6 +324,9 @@ func statBody(st znode.Stat) encodeFn {
 // watches of its events. A failed transaction consumes no zxid and
 // changes nothing.
 func (s *Server) write(r *request, ops ...tree.Op) (tree.Outcome, error) {
+	if err := s.writesRefused(); err != nil {
+		return tree.Outcome{}, err
+	}
 	out := s.tree.Apply(s.txn(r.c.sess.id, r.c.auth), ops...)
 	if out.Err != nil {
 		return out, out.Err
@@ -333,6 +347,7 @@ func (s *Server) commit(r *request, out tree.Outcome) {
 	b.Zxid = s.lastZxid
 	b.Events = out.Events
 	r.batch = &b
+	r.undo = out.Undo
 	r.out = s.fire(out.Events, r.out)
 	r.events = out.Events
 	s.window.Append(out.Events)
@@ -448,6 +463,9 @@ func (s *Server) opMulti(r *request) (encodeFn, error) {
 	resp := proto.MultiResponse{Results: make([]proto.MultiResult, len(ops))}
 	if len(ops) == 0 {
 		return resp.Encode, nil
+	}
+	if err := s.writesRefused(); err != nil {
+		return nil, err
 	}
 	out := s.tree.Apply(s.txn(r.c.sess.id, r.c.auth), ops...)
 	if out.Err == nil {
@@ -710,6 +728,13 @@ func (s *Server) closeSession(sess *session, why string) {
 	s.sessions.remove(sess)
 	s.window.Append(out.Events)
 	e := &entry{batch: &b, events: out.Events, out: s.fire(out.Events, nil)}
+	e.undo = func() {
+		// The session and its ephemerals live on; expiry will try again.
+		out.Undo()
+		sess.closing = false
+		s.sessions.byID[sess.id] = sess
+		s.sessions.touch(sess, time.Now())
+	}
 	s.pipe.push(e)
 	s.log.Debug("session closed", "session", hex64(sess.id), "why", why, "ephemerals", len(out.Events))
 }

@@ -17,6 +17,12 @@ func (s *Server) expiryLoop() {
 			return
 		case now := <-t.C:
 			s.mu.Lock()
+			if s.writesRefused() != nil {
+				// Expiring deletes ephemerals, a write: wait until storage
+				// accepts writes again. Sessions due meanwhile expire then.
+				s.mu.Unlock()
+				continue
+			}
 			for _, sess := range s.sessions.expired(now) {
 				s.log.Info("session expired", "session", hex64(sess.id), "timeout", sess.timeout)
 				s.stats.expired.Add(1)
@@ -55,6 +61,9 @@ func (s *Server) containerLoop() {
 func (s *Server) reapContainers(budget int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.writesRefused() != nil {
+		return 0
+	}
 	candidates := s.tree.ReapCandidates(nowMillis(), s.opts.ContainerMaxNeverUsed.Milliseconds())
 	deleted := 0
 	for _, p := range candidates {
@@ -67,7 +76,7 @@ func (s *Server) reapContainers(budget int) int {
 		}
 		r := &request{}
 		s.commit(r, out)
-		s.pipe.push(&entry{batch: r.batch, events: r.events, out: r.out})
+		s.pipe.push(&entry{batch: r.batch, events: r.events, out: r.out, undo: r.undo})
 		deleted++
 	}
 	if deleted > 0 {

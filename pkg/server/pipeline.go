@@ -15,6 +15,12 @@ type entry struct {
 	events []znode.Event  // the transaction's events, for Options.EventSink
 	out    []delivery     // notifications first, the reply last
 	after  func()         // runs after delivery, e.g. close a connection
+
+	// For a failed commit (see Server.commitFailed):
+	undo    func()    // reverts the transaction's effects (nil for reads)
+	reply   *delivery // the reply in out, answered with an error instead
+	xid     int32     // the reply's xid
+	newConn *conn     // a connection whose new session was not persisted
 }
 
 // delivery is one frame for one connection.
@@ -80,12 +86,14 @@ func (p *pipeline) run(wg *sync.WaitGroup) {
 
 		if b, n := mergeBatches(entries); n > 0 {
 			if err := p.s.opts.Backend.Commit(context.Background(), b); err != nil {
-				// The transactions are applied in memory but not durable.
-				// Rolling them back is the storage layer's next step; until
-				// then the failure is loud.
-				p.s.log.Error("storage commit failed", "err", err, "zxid", b.Zxid, "transactions", n)
+				p.s.commitFailed(entries, err, n)
+				p.mu.Lock()
+				p.busy = false
+				p.mu.Unlock()
+				continue
 			}
 			p.s.stats.commits.Add(1)
+			p.s.commitSucceeded(b.Zxid)
 		}
 		for _, e := range entries {
 			deliver(e)

@@ -135,6 +135,10 @@ type Server struct {
 	sessions *sessionTable
 	conns    map[uint64]*conn
 	closing  bool
+	// After a failed storage commit (storagefail.go).
+	durableZxid       int64
+	refuseWritesUntil time.Time
+	storageBackoff    time.Duration
 
 	pipe *pipeline
 
@@ -190,6 +194,7 @@ func (s *Server) load() error {
 	// Zxids must never go backwards across restarts, even for a backend
 	// that forgets everything: start at least at (unix minutes)<<32.
 	s.lastZxid = max(st.LastZxid, time.Now().Unix()/60<<32)
+	s.durableZxid = s.lastZxid
 	s.window = changelog.New(s.lastZxid, s.opts.ReplayWindow)
 	if cl, ok := s.opts.Backend.(storage.ChangeLog); ok {
 		// A durable change log carries the replay window across restarts:

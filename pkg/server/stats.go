@@ -8,13 +8,14 @@ import (
 
 // stats are the server counters behind srvr, stat and mntr.
 type stats struct {
-	connections   atomic.Int64 // accepted, ever
-	writes        atomic.Int64
-	commits       atomic.Int64
-	notifications atomic.Int64
-	expired       atomic.Int64
-	authFailed    atomic.Int64
-	replayed      atomic.Int64
+	connections     atomic.Int64 // accepted, ever
+	writes          atomic.Int64
+	commits         atomic.Int64
+	notifications   atomic.Int64
+	expired         atomic.Int64
+	authFailed      atomic.Int64
+	replayed        atomic.Int64
+	storageFailures atomic.Int64
 
 	mu      sync.Mutex
 	count   int64

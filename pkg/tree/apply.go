@@ -116,13 +116,18 @@ type Outcome struct {
 	// Err is the first failure (the single op's error for a non-multi);
 	// nil on success.
 	Err error
+	// Undo reverts a successful transaction. It is valid only while every
+	// transaction applied after this one has been undone first (newest
+	// first): the server uses it when a batch cannot be made durable. Nil
+	// when the transaction failed (nothing to undo).
+	Undo func()
 }
 
 // Apply runs ops as one atomic transaction: either every op succeeds or
 // the tree is left exactly as it was. A single op is a plain request; more
 // than one is a multi. See Result for how a failed multi is reported.
 func (t *Tree) Apply(tx Txn, ops ...Op) Outcome {
-	a := applier{t: t, tx: tx, journaled: len(ops) > 1}
+	a := &applier{t: t, tx: tx, journaled: true}
 	// Most ops produce two events and touch two paths.
 	a.events = make([]znode.Event, 0, 2*len(ops))
 	a.touched = make([]string, 0, 2*len(ops))
@@ -149,6 +154,7 @@ func (t *Tree) Apply(tx Txn, ops ...Op) Outcome {
 	}
 	out.Events = a.events
 	out.Batch = a.batch()
+	out.Undo = a.rollback
 	return out
 }
 
@@ -157,7 +163,7 @@ func (t *Tree) Apply(tx Txn, ops ...Op) Outcome {
 // events. Results has one entry per deleted node. Session records are the
 // server's business and are not in the batch.
 func (t *Tree) KillSession(tx Txn) Outcome {
-	a := applier{t: t, tx: tx}
+	a := &applier{t: t, tx: tx, journaled: true}
 	paths := t.SessionEphemerals(tx.Session)
 	out := Outcome{Results: make([]Result, 0, len(paths))}
 	for _, p := range paths {
@@ -172,6 +178,7 @@ func (t *Tree) KillSession(tx Txn) Outcome {
 	}
 	out.Events = a.events
 	out.Batch = a.batch()
+	out.Undo = a.rollback
 	return out
 }
 
