@@ -52,6 +52,12 @@ func (a *app) run(args []string) int {
 		return a.checkConfig(rest)
 	case "version":
 		return a.version(rest)
+	case "backup":
+		return a.backup(rest)
+	case "restore":
+		return a.restore(rest)
+	case "dump":
+		return a.dump(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(a.stdout, usage)
 		return 0
@@ -67,6 +73,9 @@ Commands:
   serve          run the server until SIGINT or SIGTERM
   check-config   validate the configuration, print it as YAML
   version        print the version
+  backup         --data-dir DIR --out FILE: back up a stopped server's data dir
+  restore        --in FILE --data-dir DIR [--force]: restore a backup into a new data dir
+  dump           --data-dir DIR [--out FILE]: print a data dir as JSON lines
   help           show this help
 
 Flags of serve and check-config:

@@ -27,6 +27,11 @@ type ZkxOptions struct {
 	Args []string
 	// StartTimeout bounds the wait for readiness. Default 30 s.
 	StartTimeout time.Duration
+	// DataDir, when set, runs zkx on the badger backend in this directory
+	// with storage.sync on (every acknowledged write is on disk), instead of
+	// the memory backend. The directory is the caller's: it is not removed,
+	// so a test can stop or kill zkx and start it again on the same state.
+	DataDir string
 }
 
 var build struct {
@@ -118,6 +123,7 @@ func buildZkx() (string, error) {
 //
 //	zkx serve --listen 127.0.0.1:PORT --storage memory --log-level debug
 //
+// (or --storage badger --data-dir DIR with ZKX_STORAGE_SYNC=true when opts.DataDir is set)
 // with ZKX_TICK_TIME set, its output captured to a log file. It returns once the port accepts
 // connections and a ZooKeeper session handshake succeeds. The server is killed when the test
 // ends. If zkx cannot be built or does not become ready, the test fails.
@@ -139,10 +145,17 @@ func StartZkx(t testing.TB, opts ZkxOptions) *Server {
 			t.Fatalf("harness: no free port: %v", err)
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		args := append([]string{"serve", "--listen", addr, "--storage", "memory", "--log-level", "debug"}, opts.Args...)
+		args := []string{"serve", "--listen", addr, "--storage", "memory", "--log-level", "debug"}
+		if opts.DataDir != "" {
+			args = []string{"serve", "--listen", addr, "--storage", "badger", "--data-dir", opts.DataDir, "--log-level", "debug"}
+		}
+		args = append(args, opts.Args...)
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = base
 		cmd.Env = append(os.Environ(), "ZKX_TICK_TIME="+opts.TickTime.String())
+		if opts.DataDir != "" {
+			cmd.Env = append(cmd.Env, "ZKX_STORAGE_SYNC=true")
+		}
 		cmd.Env = append(cmd.Env, opts.Env...)
 		logPath := filepath.Join(base, fmt.Sprintf("zkx-%d.log", attempt))
 		s, err := startProcess("zkx", addr, logPath, cmd)
