@@ -193,7 +193,20 @@ type Store struct {
 	// snapshot.
 	applyMu sync.RWMutex
 
-	// Owned by the committer goroutine after Open.
+	// The write-ahead log (wal.go), appended by the committer.
+	wal    *wal
+	walSeq uint64 // last record appended
+
+	// Logged requests waiting for the applier (apply.go).
+	pmu          sync.Mutex
+	pending      []*request
+	pendingBytes int
+	applyWake    chan struct{}
+	flushReq     chan chan error
+	applyStop    chan struct{}
+	awg          sync.WaitGroup
+
+	// Owned by the applier goroutine after Open.
 	lastZxid int64
 	evIndex  []evMeta // retained change-log events, oldest first
 	evBytes  int64
@@ -248,6 +261,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		db:   db,
 		reqs: make(chan *request),
 		stop: make(chan struct{}),
+
+		applyWake: make(chan struct{}, 1),
+		flushReq:  make(chan chan error),
+		applyStop: make(chan struct{}),
 	}
 	if err := s.init(); err != nil {
 		if cerr := db.Close(); cerr != nil {
@@ -257,6 +274,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.committer()
+	s.awg.Add(1)
+	go s.applier()
 	if opts.GCInterval > 0 {
 		s.wg.Add(1)
 		go s.gcLoop(opts.GCInterval)
@@ -363,18 +382,24 @@ func (s *Store) init() error {
 	if err := s.recoverStaged(); err != nil {
 		return err
 	}
-	if err := s.loadEventIndex(); err != nil {
-		return err
-	}
-	s.pruneEvents(time.Now())
-	return s.db.View(func(txn *bdg.Txn) error {
+	if err := s.db.View(func(txn *bdg.Txn) error {
 		z, err := readLastZxid(txn)
 		if err != nil {
 			return fmt.Errorf("badger: open data dir %s: %w", s.dir, err)
 		}
 		s.lastZxid = z
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	if err := s.recoverWAL(); err != nil {
+		return err
+	}
+	if err := s.loadEventIndex(); err != nil {
+		return err
+	}
+	s.pruneEvents(time.Now())
+	return nil
 }
 
 func bytesUint32(v uint32) []byte {
@@ -410,6 +435,12 @@ func readLastZxid(txn *bdg.Txn) (int64, error) {
 func (s *Store) Load(ctx context.Context, fn func(storage.Node) error) (storage.State, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.State{}, err
+	}
+	// Everything committed so far must be in badger before the snapshot.
+	if !s.closed.Load() {
+		if err := s.flush(); err != nil {
+			return storage.State{}, fmt.Errorf("badger: load %s: %w", s.dir, err)
+		}
 	}
 	s.lifeMu.RLock()
 	defer s.lifeMu.RUnlock()
@@ -487,9 +518,14 @@ func (s *Store) Close() error {
 		first = true
 		s.closed.Store(true)
 		close(s.stop)
-		s.wg.Wait()
+		s.wg.Wait() // the committer has logged everything it accepted
+		close(s.applyStop)
+		s.awg.Wait() // and the applier has written it into badger
 		s.lifeMu.Lock()
 		defer s.lifeMu.Unlock()
+		if s.wal != nil {
+			s.wal.close()
+		}
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("badger: close %s: %w", s.dir, err)
 		}

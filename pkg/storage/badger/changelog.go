@@ -131,6 +131,9 @@ func (s *Store) Events(ctx context.Context, after int64, fn func(znode.Event) bo
 	if s.closed.Load() {
 		return 0, fmt.Errorf("badger: events: %w", storage.ErrClosed)
 	}
+	if err := s.flush(); err != nil {
+		return 0, fmt.Errorf("badger: events in %s: %w", s.dir, err)
+	}
 	s.lifeMu.RLock()
 	defer s.lifeMu.RUnlock()
 	var horizon int64

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
 
@@ -28,6 +27,7 @@ type op struct {
 type request struct {
 	ops  []op
 	zxid int64
+	seq  uint64 // the WAL record that holds it
 	done chan error
 }
 
@@ -131,34 +131,54 @@ func (s *Store) committer() {
 				break gather
 			}
 		}
-		s.writeGroup(group)
-		s.pruneEvents(time.Now())
+		s.logGroup(group)
 		clear(group)
 	}
 }
 
-// writeGroup writes the group in one transaction. When that is too big
-// for badger, each request is written on its own, and a request too big
-// by itself is staged.
-func (s *Store) writeGroup(group []*request) {
+// logGroup makes a group durable: one WAL record, one fdatasync (with
+// Options.Sync). The callers get their answer as soon as it is on disk;
+// the applier writes badger later.
+func (s *Store) logGroup(group []*request) {
+	var err error
 	if s.failed != nil {
-		err := fmt.Errorf("badger: commit to %s refused: an earlier batch could not be applied, restart zkx to recover it: %w", s.dir, s.failed)
+		err = fmt.Errorf("badger: commit to %s refused: an earlier batch could not be applied, restart zkx to recover it: %w", s.dir, s.failed)
+	} else {
+		var ops []op
+		var zxid int64
 		for _, r := range group {
-			r.done <- err
+			ops = append(ops, r.ops...)
+			zxid = max(zxid, r.zxid)
 		}
-		return
+		seq := s.walSeq + 1
+		if err = s.wal.append(seq, encodeGroup(zxid, ops)); err != nil {
+			err = fmt.Errorf("badger: commit to %s: write-ahead log: %w", s.dir, err)
+		} else {
+			s.walSeq = seq
+			for _, r := range group {
+				r.seq = seq
+			}
+			s.enqueueApply(group)
+		}
+	}
+	for _, r := range group {
+		r.done <- err
+	}
+}
+
+// writeGroup writes the group to badger in one transaction. When that is
+// too big for badger, each request is written on its own, and a request
+// too big by itself is staged. It stops at the first error.
+func (s *Store) writeGroup(group []*request) error {
+	if s.failed != nil {
+		return fmt.Errorf("badger: apply to %s refused: an earlier batch could not be applied, restart zkx to recover it: %w", s.dir, s.failed)
 	}
 	err := s.writeTxn(group)
 	if !errors.Is(err, bdg.ErrTxnTooBig) {
 		if err != nil {
-			err = fmt.Errorf("badger: commit to %s: %w", s.dir, err)
-		} else {
-			s.indexEvents(group)
+			return fmt.Errorf("badger: write to %s: %w", s.dir, err)
 		}
-		for _, r := range group {
-			r.done <- err
-		}
-		return
+		return nil
 	}
 	for i, r := range group {
 		err := bdg.ErrTxnTooBig
@@ -169,12 +189,15 @@ func (s *Store) writeGroup(group []*request) {
 			err = s.writeStaged(r)
 		}
 		if err != nil {
-			err = fmt.Errorf("badger: commit to %s: %w", s.dir, err)
-		} else {
-			s.indexEvents(group[i : i+1])
+			return fmt.Errorf("badger: write to %s: %w", s.dir, err)
 		}
-		r.done <- err
 	}
+	// The fallbacks did not record the WAL position; do it now.
+	seq := group[len(group)-1].seq
+	if seq == 0 {
+		return nil
+	}
+	return s.db.Update(func(txn *bdg.Txn) error { return txn.Set(keyWalSeq, bytesInt64(int64(seq))) })
 }
 
 // writeTxn writes the requests' operations and the new last zxid in one
@@ -185,6 +208,7 @@ func (s *Store) writeTxn(group []*request) error {
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	zxid := s.lastZxid
+	var seq uint64
 	for _, r := range group {
 		for i := range r.ops {
 			if err := setOp(txn, &r.ops[i]); err != nil {
@@ -192,9 +216,15 @@ func (s *Store) writeTxn(group []*request) error {
 			}
 		}
 		zxid = max(zxid, r.zxid)
+		seq = max(seq, r.seq)
 	}
 	if zxid != s.lastZxid {
 		if err := txn.Set(keyLastZxid, bytesInt64(zxid)); err != nil {
+			return err
+		}
+	}
+	if seq != 0 {
+		if err := txn.Set(keyWalSeq, bytesInt64(int64(seq))); err != nil {
 			return err
 		}
 	}
