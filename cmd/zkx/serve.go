@@ -45,7 +45,21 @@ func (a *app) serve(args []string) int {
 		}
 	}()
 
-	srv, err := server.New(serverOptions(cfg, backend, logger))
+	notifiers, err := newNotifyHost(cfg, backend, logger)
+	if err != nil {
+		logger.Error("cannot set up notifiers", "err", err)
+		return 1
+	}
+	// Deferred before the server exists, so it runs after the server has
+	// shut down and no more events arrive.
+	defer closeNotifyHost(notifiers, logger)
+	opts := serverOptions(cfg, backend, logger)
+	if notifiers != nil {
+		opts.EventSink = notifiers.Sink
+		notifiers.Start()
+	}
+
+	srv, err := server.New(opts)
 	if err != nil {
 		logger.Error("cannot create server", "err", err)
 		return 1

@@ -51,6 +51,9 @@ type Config struct {
 	Replay    Replay    `koanf:"replay"`
 	Storage   Storage   `koanf:"storage"`
 	Log       Log       `koanf:"log"`
+
+	// Notifiers are the notifier plugins to run; see notifiers.go.
+	Notifiers []Notifier `koanf:"notifiers"`
 }
 
 // Container configures the reaper of empty container nodes and expired TTL

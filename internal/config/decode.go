@@ -161,6 +161,9 @@ func apply(cfg *Config, k *koanf.Koanf, source func(key string) string) []error 
 // can set anything.
 func convert(t reflect.Type, raw any) (reflect.Value, error) {
 	switch {
+	case t == notifiersType:
+		n, err := toNotifiers(raw)
+		return reflect.ValueOf(n), err
 	case t == durationType:
 		d, err := toDuration(raw)
 		return reflect.ValueOf(d), err
@@ -361,6 +364,8 @@ func (c Config) flat() map[string]any {
 		switch {
 		case f.typ == durationType:
 			m[f.key] = formatDuration(time.Duration(v.Int()))
+		case f.typ == notifiersType:
+			m[f.key] = flatNotifiers(v.Interface().([]Notifier))
 		case f.typ.Kind() == reflect.Slice:
 			m[f.key] = append([]string{}, v.Interface().([]string)...)
 		default:

@@ -32,6 +32,7 @@ var owners = map[string]string{
 	"github.com/armon/go-radix":      "pkg/watch/persistent",
 	"github.com/dgraph-io/badger":    "pkg/storage/badger",
 	"github.com/hashicorp/go-plugin": "pkg/notify sdk/notifier",
+	"github.com/nats-io/nats.go":     "plugins/nats",
 }
 
 func TestImportDirections(t *testing.T) {

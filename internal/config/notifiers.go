@@ -1,0 +1,180 @@
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zkx-dev/zkx/pkg/znode"
+)
+
+// Notifier is one entry of the notifiers list: a plugin process that
+// receives the server's watch events. See config.yaml for each key.
+type Notifier struct {
+	// Name identifies the plugin in logs and names its ack file.
+	Name string `koanf:"name"`
+	// Command is the plugin executable and Args its arguments.
+	Command string   `koanf:"command"`
+	Args    []string `koanf:"args"`
+	// Paths are the subtrees delivered (whole segments); "/" is all.
+	Paths []string `koanf:"paths"`
+	// Events are the types delivered: created, deleted, data, children.
+	Events []string `koanf:"events"`
+	// IncludeData sends node values with created and data events.
+	IncludeData bool `koanf:"include_data"`
+	// SHA256 pins the executable's checksum (hex); empty does not check.
+	SHA256 string `koanf:"sha256"`
+	// QueueEvents bounds the plugin's queue; 0 is the default (10000).
+	QueueEvents int `koanf:"queue_events"`
+	// BatchSize caps the events per call; 0 is the default (256).
+	BatchSize int `koanf:"batch_size"`
+	// BatchDelay is the wait for a batch to fill; 0 is the default (20ms).
+	BatchDelay time.Duration `koanf:"batch_delay"`
+}
+
+var notifiersType = reflect.TypeFor[[]Notifier]()
+
+// notifierKeys lists the keys of a notifiers entry, with their fields.
+var notifierKeys = func() map[string]int {
+	m := map[string]int{}
+	t := reflect.TypeFor[Notifier]()
+	for i := range t.NumField() {
+		m[t.Field(i).Tag.Get("koanf")] = i
+	}
+	return m
+}()
+
+// notifierEvents are the accepted event type names.
+var notifierEvents = []string{"created", "deleted", "data", "children"}
+
+var notifierNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// toNotifiers decodes the notifiers list from YAML. It cannot come from
+// the environment or a flag: a list of mappings has no string form.
+func toNotifiers(raw any) ([]Notifier, error) {
+	list, ok := raw.([]any)
+	if !ok {
+		if _, isString := raw.(string); isString {
+			return nil, errors.New("set notifiers in the configuration file; it has no environment or flag form")
+		}
+		return nil, fmt.Errorf("want a list of mappings, got %s", describe(raw))
+	}
+	out := make([]Notifier, 0, len(list))
+	var errs []error
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			errs = append(errs, fmt.Errorf("item %d: want a mapping, got %s", i, describe(item)))
+			continue
+		}
+		var n Notifier
+		dst := reflect.ValueOf(&n).Elem()
+		for key, val := range m {
+			idx, ok := notifierKeys[key]
+			if !ok {
+				errs = append(errs, fmt.Errorf("item %d: unknown key %q%s", i, key, suggest(key, slices.Collect(mapKeys(notifierKeys)))))
+				continue
+			}
+			if val == nil {
+				continue
+			}
+			v, err := convert(dst.Field(idx).Type(), val)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("item %d: %s: %v", i, key, err))
+				continue
+			}
+			dst.Field(idx).Set(v)
+		}
+		// An empty list means the default, as an absent one does.
+		for _, l := range []*[]string{&n.Args, &n.Paths, &n.Events} {
+			if len(*l) == 0 {
+				*l = nil
+			}
+		}
+		out = append(out, n)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(out) == 0 {
+		return nil, nil // "notifiers: []" is the default, nil
+	}
+	return out, nil
+}
+
+func mapKeys(m map[string]int) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// flatNotifiers renders the list for YAML output.
+func flatNotifiers(ns []Notifier) []any {
+	out := make([]any, len(ns))
+	for i, n := range ns {
+		out[i] = map[string]any{
+			"name":         n.Name,
+			"command":      n.Command,
+			"args":         append([]string{}, n.Args...),
+			"paths":        append([]string{}, n.Paths...),
+			"events":       append([]string{}, n.Events...),
+			"include_data": n.IncludeData,
+			"sha256":       n.SHA256,
+			"queue_events": n.QueueEvents,
+			"batch_size":   n.BatchSize,
+			"batch_delay":  formatDuration(n.BatchDelay),
+		}
+	}
+	return out
+}
+
+// validateNotifiers reports each problem of the notifiers list under its
+// key, e.g. notifiers[0].command.
+func (c Config) validateNotifiers(bad func(key, format string, args ...any)) {
+	seen := map[string]int{}
+	for i, n := range c.Notifiers {
+		key := func(k string) string { return fmt.Sprintf("notifiers[%d].%s", i, k) }
+		if !notifierNameRE.MatchString(n.Name) {
+			bad(key("name"), "want 1-64 letters, digits, '-' or '_', starting with a letter or digit, got %q", n.Name)
+		} else if j, dup := seen[n.Name]; dup {
+			bad(key("name"), "%q is already the name of notifiers[%d]", n.Name, j)
+		}
+		seen[n.Name] = i
+		if strings.TrimSpace(n.Command) == "" {
+			bad(key("command"), "is required")
+		}
+		for _, p := range n.Paths {
+			if err := znode.ValidatePath(p); err != nil {
+				bad(key("paths"), "%q: %v", p, err)
+			}
+		}
+		for _, e := range n.Events {
+			if !slices.Contains(notifierEvents, e) {
+				bad(key("events"), "unknown event type %q (want %s)", e, strings.Join(notifierEvents, ", "))
+			}
+		}
+		if n.SHA256 != "" {
+			if b, err := hex.DecodeString(n.SHA256); err != nil || len(b) != 32 {
+				bad(key("sha256"), "want 64 hex digits (sha256sum's output), got %q", n.SHA256)
+			}
+		}
+		if n.QueueEvents < 0 {
+			bad(key("queue_events"), "must not be negative, got %d", n.QueueEvents)
+		}
+		if n.BatchSize < 0 {
+			bad(key("batch_size"), "must not be negative, got %d", n.BatchSize)
+		}
+		if n.BatchDelay < 0 {
+			bad(key("batch_delay"), "must not be negative, got %v", n.BatchDelay)
+		}
+	}
+}

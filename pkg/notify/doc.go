@@ -1,0 +1,60 @@
+// Package notify is the notifier plugin host: it runs the plugins listed
+// under notifiers in config.yaml as separate processes (through
+// hashicorp/go-plugin, speaking the protocol of sdk/notifier) and pushes
+// the server's watch events to them.
+//
+// # Model
+//
+// The server calls Host.Sink with the events of each transaction once it
+// is durable, in zxid order, from its commit goroutine. Sink never waits
+// for a plugin: for each plugin it filters the events (by subtree, whole
+// path segments, and by type) and appends them to that plugin's bounded
+// queue, or — when the queue is full — marks the plugin as lagging and
+// drops them from the queue. Each plugin has one sender goroutine that
+// takes batches (up to BatchSize events, waiting at most BatchDelay to
+// fill one, never splitting a transaction) and calls the plugin's Notify.
+//
+// # Delivery guarantee
+//
+// Delivery is in zxid order and at least once. A batch is removed from the
+// sender only when the plugin acknowledges it; if the plugin crashes,
+// times out or returns an error, the same batch is sent again (Status
+// counts these as Redelivered). After each acknowledged batch the
+// plugin's position — the zxid up to which every event for it was
+// acknowledged — is written to <DataDir>/<name>.ack atomically (temporary
+// file, fsync, rename).
+//
+// A lagging plugin, and every plugin at startup that has an ack file, is
+// fed from the History (the change log) starting after its position,
+// batch by batch, until it reaches the newest transaction, and then goes
+// back to its queue. When the history no longer reaches back to the
+// position, the plugin receives an event of type notifier.EventGap
+// naming the zxid range it may have missed, and delivery continues after
+// it. Events are never skipped without such an event.
+//
+// The History is either a storage backend's durable change log (adapted
+// with FromChangeLog; zkx uses the badger backend's), so delivery resumes
+// across a server restart as far back as the log's retention reaches, or,
+// by default, a Ring the host keeps in memory. A Ring knows only the
+// events of the current server process, so after a server restart a plugin
+// that had not caught up gets a gap covering what happened between its
+// position and the first new transaction. Resuming after a restart starts
+// with the first transaction of the new run (the host learns the server's
+// position from it). A plugin that has never run (no ack file) starts with
+// the first transaction after the host starts.
+//
+// # Failures
+//
+// A plugin whose binary does not match its pinned SHA-256, that is not a
+// plugin, that speaks another protocol version, or that rejects its
+// configuration is reported failed at once and not restarted. A plugin
+// that crashes, exits at start or does not answer within NotifyTimeout is
+// killed and restarted with exponential backoff (MinBackoff doubling up to
+// MaxBackoff); after MaxFailures failures in a row it is reported failed.
+// A failed plugin stops receiving events; the server keeps serving.
+// Everything is logged with the plugin's name, and Host.Status returns
+// each plugin's state, restarts, queue depth, position and gaps.
+//
+// Plugins log to stderr; each line is logged by the host at info level
+// with the plugin's name.
+package notify

@@ -1,0 +1,74 @@
+package notify
+
+import "fmt"
+
+// State is where a plugin is in its lifecycle.
+type State int
+
+const (
+	// StateStarting: the process is being launched and handshaken.
+	StateStarting State = iota
+	// StateRunning: the plugin is up and receiving events.
+	StateRunning
+	// StateBackoff: the plugin crashed or failed to start and waits for
+	// its next start.
+	StateBackoff
+	// StateFailed: the plugin failed permanently (bad binary, handshake,
+	// checksum, or too many failures in a row) and is not restarted.
+	StateFailed
+	// StateStopped: the host was closed.
+	StateStopped
+)
+
+func (s State) String() string {
+	switch s {
+	case StateStarting:
+		return "starting"
+	case StateRunning:
+		return "running"
+	case StateBackoff:
+		return "backoff"
+	case StateFailed:
+		return "failed"
+	case StateStopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Status is a snapshot of one plugin's delivery. It is a plain value.
+type Status struct {
+	Name  string
+	State State
+	// PID of the running process, 0 when none.
+	PID int
+	// Restarts counts process starts after the first one.
+	Restarts int
+	// QueueDepth and QueueCapacity are the events queued and the bound.
+	QueueDepth, QueueCapacity int
+	// Lagging is true while the plugin is delivered from the history
+	// instead of its queue (after an overflow or at resume).
+	Lagging bool
+	// LastAcked is the zxid up to which every event for the plugin was
+	// acknowledged (-1 before the first event).
+	LastAcked int64
+	// Delivered counts events acknowledged by the plugin.
+	Delivered uint64
+	// Redelivered counts events sent again because an earlier attempt was
+	// not acknowledged (a crash, a timeout, an error): at-least-once
+	// duplicates the plugin may have seen twice.
+	Redelivered uint64
+	// Overflows counts the times the queue was full and events were left
+	// to the history.
+	Overflows uint64
+	// Gaps counts gap events delivered; LastGap is the newest range.
+	Gaps    uint64
+	LastGap [2]int64
+	// Health is "ok", "unsupported", "unknown" or the plugin's error.
+	Health string
+	// LastError is the most recent failure, "" when none yet.
+	LastError string
+	// Err is the error that stopped a failed plugin; errors.Is works
+	// with the package's sentinels.
+	Err error
+}
