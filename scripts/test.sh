@@ -22,5 +22,9 @@ go vet ./...
 echo "== unit tests (race detector)"
 go test -race -count=1 $(go list ./... | grep -v '/test/')
 
+echo "== separate modules (race detector): the notifier SDK and the example plugin"
+(cd sdk/notifier && go vet ./... && go test -race -count=1 ./...)
+(cd examples/notifier-plugin && go vet ./... && go test -race -count=1 ./...)
+
 echo "== black-box tests (real zkx binary, real clients, Apache ZooKeeper as oracle)"
 go test -count=1 -timeout 20m ./test/...
