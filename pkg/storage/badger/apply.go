@@ -12,14 +12,17 @@ import (
 
 // The applier writes what the committer logged into badger, in log order,
 // in large synced transactions: every applyInterval, when applyBytes are
-// waiting, or when a reader (Load, Events) or Close asks. Once badger
+// waiting, or when a reader (Load, Events) or Close asks. A long interval
+// keeps badger's own syncs, which share the disk with the log's, rare: each
+// one delays the commits waiting behind it. The memory it costs is the
+// logged writes of one interval. Once badger
 // holds a record durably, the WAL segments up to it are released. Until
 // then a crash replays them at Open (recoverWAL). Records are final states
 // of keys, so applying one twice is harmless.
 
 const (
-	applyInterval = 50 * time.Millisecond
-	applyBytes    = 4 << 20
+	applyInterval = 500 * time.Millisecond
+	applyBytes    = 16 << 20
 )
 
 var keyWalSeq = []byte(metaPrefix + "walseq") // int64 BE: last WAL record applied
@@ -83,7 +86,7 @@ func (s *Store) applyPending() error {
 	}
 	// Requests logged together share a record; apply whole records so the
 	// recorded WAL position is always a record boundary.
-	if err := s.writeGroup(batch); err != nil {
+	if err := s.applyChunked(batch); err != nil {
 		s.pmu.Lock()
 		s.pending = append(batch, s.pending...)
 		s.pmu.Unlock()
@@ -131,7 +134,7 @@ func (s *Store) recoverWAL() error {
 			return fmt.Errorf("%w: write-ahead log record %d: %w", ErrCorrupt, seq, err)
 		}
 		replayed++
-		return s.writeGroup([]*request{{ops: ops, zxid: zxid, seq: seq}})
+		return s.applyChunked([]*request{{ops: ops, zxid: zxid, seq: seq}})
 	})
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {

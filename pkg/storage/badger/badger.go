@@ -188,9 +188,9 @@ type Store struct {
 	// lifeMu keeps db open while a Load runs: Load holds it shared, Close
 	// exclusively before closing db.
 	lifeMu sync.RWMutex
-	// applyMu makes a staged (oversized) batch atomic with respect to Load:
-	// the committer holds it while applying one, Load while taking its
-	// snapshot.
+	// applyMu makes the applier's writes, which may span several badger
+	// transactions, atomic with respect to Load: the applier holds it while
+	// writing, Load while taking its snapshot.
 	applyMu sync.RWMutex
 
 	// The write-ahead log (wal.go), appended by the committer.
@@ -210,12 +210,6 @@ type Store struct {
 	lastZxid int64
 	evIndex  []evMeta // retained change-log events, oldest first
 	evBytes  int64
-	failed   error // set when a staged batch could not be applied
-
-	// testHookStaged, if set, runs after a staged batch's marker is
-	// committed and before it is applied; an error stops the commit there,
-	// as a crash would.
-	testHookStaged func() error
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -332,7 +326,8 @@ func prepareDir(dir string) (fresh bool, err error) {
 }
 
 // init checks the format marker (writing it into an empty database),
-// completes or discards a staged batch, and reads the last zxid.
+// reads the last zxid, replays the write-ahead log and indexes the change
+// log.
 func (s *Store) init() error {
 	var (
 		format    []byte
@@ -378,9 +373,6 @@ func (s *Store) init() error {
 		if v == 0 {
 			return fmt.Errorf("%w: %s: format version 0", ErrCorrupt, s.dir)
 		}
-	}
-	if err := s.recoverStaged(); err != nil {
-		return err
 	}
 	if err := s.db.View(func(txn *bdg.Txn) error {
 		z, err := readLastZxid(txn)

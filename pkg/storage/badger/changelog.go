@@ -227,7 +227,7 @@ func encodeEvents(ops []op, events []znode.Event) []op {
 		ev := &events[i]
 		key := eventKey(make([]byte, 0, len(eventPrefix)+12), ev.Zxid, uint32(i))
 		val := appendEvent(make([]byte, 0, eventSize(ev)), ev)
-		ops = append(ops, op{key: key, val: val, event: true})
+		ops = append(ops, op{key: key, val: val, event: true, evMs: ev.Time})
 	}
 	return ops
 }
@@ -239,11 +239,12 @@ func (s *Store) indexEvents(group []*request) {
 			if !o.event {
 				continue
 			}
-			var ev znode.Event
-			if err := decodeEvent(o.val, &ev); err != nil {
-				continue // encoded by us a moment ago; cannot happen
+			m := evMeta{
+				zxid: int64(binary.BigEndian.Uint64(o.key[len(eventPrefix):])),
+				seq:  binary.BigEndian.Uint32(o.key[len(eventPrefix)+8:]),
+				size: int64(len(o.key) + len(o.val)),
+				time: o.evMs,
 			}
-			m := evMeta{zxid: ev.Zxid, seq: binary.BigEndian.Uint32(o.key[len(eventPrefix)+8:]), size: int64(len(o.key) + len(o.val)), time: ev.Time}
 			s.evIndex = append(s.evIndex, m)
 			s.evBytes += m.size
 		}

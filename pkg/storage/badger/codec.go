@@ -14,14 +14,11 @@ const (
 	nodePrefix    = "n/" // + path                      -> node record
 	sessionPrefix = "s/" // + 8-byte big-endian id      -> session record
 	metaPrefix    = "m/" // + name                      -> meta value
-	stagePrefix   = "x/" // staged oversized batch (see commit.go)
 )
 
 var (
 	keyFormat   = []byte(metaPrefix + "format")   // uint32 big-endian format version
 	keyLastZxid = []byte(metaPrefix + "lastzxid") // int64 big-endian
-	keyPending  = []byte(stagePrefix + "pending") // marker of a staged batch
-	stageOpPref = []byte(stagePrefix + "op/")     // + 8-byte big-endian index
 )
 
 // formatVersion is the version of the key layout and of the store as a
@@ -29,7 +26,7 @@ var (
 // number) is refused rather than misread.
 const formatVersion uint32 = 1
 
-// recordVersion is the first byte of every node, session and staged
+// recordVersion is the first byte of every node, session and event
 // record, so one record kind can change its encoding without a new store
 // format.
 const recordVersion byte = 1
@@ -49,12 +46,6 @@ func nodeKey(dst []byte, path string) []byte {
 func sessionKey(dst []byte, id int64) []byte {
 	dst = append(dst, sessionPrefix...)
 	return binary.BigEndian.AppendUint64(dst, uint64(id))
-}
-
-func stageOpKey(i uint64) []byte {
-	k := make([]byte, 0, len(stageOpPref)+8)
-	k = append(k, stageOpPref...)
-	return binary.BigEndian.AppendUint64(k, i)
 }
 
 // appendNode appends the record of n (everything but its path, which is
@@ -170,69 +161,6 @@ func decodeSession(rec []byte, s *storage.Session) error {
 	}
 	s.Passwd = append(make([]byte, 0, len(pw)), pw...)
 	return nil
-}
-
-// Staged operations (see commit.go) are generic key writes:
-// version u8 | kind u8 | key uvarint-len bytes | value (rest).
-const (
-	opSet    byte = 1
-	opDelete byte = 2
-)
-
-func appendStagedOp(dst []byte, o *op) []byte {
-	kind := opSet
-	if o.del {
-		kind = opDelete
-	}
-	dst = append(dst, recordVersion, kind)
-	dst = binary.AppendUvarint(dst, uint64(len(o.key)))
-	dst = append(dst, o.key...)
-	return append(dst, o.val...)
-}
-
-// decodeStagedOp decodes a staged operation. The key and value are copies.
-func decodeStagedOp(rec []byte) (op, error) {
-	d := decoder{b: rec}
-	if v := d.u8(); d.err == nil && v != recordVersion {
-		return op{}, fmt.Errorf("%w: staged record version %d, this zkx reads %d", errCorrupt, v, recordVersion)
-	}
-	kind := d.u8()
-	key := d.bytes()
-	if d.err != nil {
-		return op{}, fmt.Errorf("%w: staged operation: %v", errCorrupt, d.err)
-	}
-	val := d.b
-	o := op{key: append([]byte(nil), key...)}
-	switch kind {
-	case opSet:
-		o.val = append([]byte{}, val...)
-	case opDelete:
-		if len(val) != 0 {
-			return op{}, fmt.Errorf("%w: staged delete carries %d value bytes", errCorrupt, len(val))
-		}
-		o.del = true
-	default:
-		return op{}, fmt.Errorf("%w: staged operation of unknown kind %d", errCorrupt, kind)
-	}
-	return o, nil
-}
-
-// appendPending encodes the staged-batch marker: version u8 | zxid i64 |
-// number of staged operations u64.
-func appendPending(dst []byte, zxid int64, count uint64) []byte {
-	dst = append(dst, recordVersion)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(zxid))
-	return binary.BigEndian.AppendUint64(dst, count)
-}
-
-func decodePending(rec []byte) (zxid int64, count uint64, err error) {
-	d := decoder{b: rec}
-	if v := d.u8(); d.err == nil && v != recordVersion {
-		return 0, 0, fmt.Errorf("%w: staged marker version %d, this zkx reads %d", errCorrupt, v, recordVersion)
-	}
-	zxid = int64(d.u64())
-	count = d.u64()
-	return zxid, count, d.finish("staged marker")
 }
 
 func decodeInt64(rec []byte) (int64, error) {

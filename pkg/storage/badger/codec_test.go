@@ -101,20 +101,42 @@ func TestDecodeRejectsDamage(t *testing.T) {
 	}
 }
 
-func TestStagedOpRoundTrip(t *testing.T) {
-	for _, o := range []op{
+func TestWALGroupRoundTrip(t *testing.T) {
+	ops := []op{
 		{key: []byte("n//a"), val: []byte("v")},
 		{key: []byte("n//a"), val: []byte{}},
 		{key: []byte("s/12345678"), del: true},
-	} {
-		got, err := decodeStagedOp(appendStagedOp(nil, &o))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got.key, o.key) || !bytes.Equal(got.val, o.val) || got.del != o.del {
-			t.Errorf("op %+v decoded as %+v", o, got)
+		{key: []byte("e/0123456789ab"), val: []byte("event"), event: true, evMs: 1700000000123},
+	}
+	zxid, got, err := decodeGroup(encodeGroup(42, ops))
+	if err != nil || zxid != 42 || len(got) != len(ops) {
+		t.Fatalf("decoded zxid %d, %d ops, %v", zxid, len(got), err)
+	}
+	for i, o := range ops {
+		g := got[i]
+		if !bytes.Equal(g.key, o.key) || !bytes.Equal(g.val, o.val) || g.del != o.del || g.event != o.event || g.evMs != o.evMs {
+			t.Errorf("op %+v decoded as %+v", o, g)
 		}
 	}
+	for cut := 0; cut < len(encodeGroup(42, ops)); cut++ {
+		if _, _, err := decodeGroup(encodeGroup(42, ops)[:cut]); !errors.Is(err, errCorrupt) {
+			t.Fatalf("payload cut at %d: %v, want errCorrupt", cut, err)
+		}
+	}
+}
+
+func FuzzDecodeGroup(f *testing.F) {
+	f.Add(encodeGroup(7, []op{{key: []byte("n//a"), val: []byte("v")}, {key: []byte("e/x"), val: []byte("y"), event: true, evMs: 5}}))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		zxid, ops, err := decodeGroup(payload)
+		if err != nil {
+			return
+		}
+		zxid2, ops2, err := decodeGroup(encodeGroup(zxid, ops))
+		if err != nil || zxid2 != zxid || len(ops2) != len(ops) {
+			t.Fatalf("re-encoded payload: %v", err)
+		}
+	})
 }
 
 func FuzzDecodeNode(f *testing.F) {

@@ -17,11 +17,9 @@
 //	s/<id, 8 bytes BE>     session: the session with that id
 //	m/format               meta: store format version, uint32 big-endian
 //	m/lastzxid             meta: largest committed zxid, int64 big-endian
-//	x/pending              staging: marker of an oversized batch (below)
 //	m/walseq               meta: last write-ahead log record applied
 //	e/<zxid><seq>          change log: one event (changelog.go)
 //	m/evhorizon            change log: events at or below it may be gone
-//	x/op/<i, 8 bytes BE>   staging: operation i of that batch
 //
 // m/format is zkx's marker: Open refuses a badger database without it
 // (unless the database is empty) and one whose version is newer than this
@@ -49,7 +47,7 @@
 // returned nil with Options.Sync survives a power loss.
 //
 // Badger itself is written afterwards by an applier goroutine (apply.go),
-// every 50 ms or every 4 MiB, in large transactions, in log order, each
+// every 500 ms or every 16 MiB, in large transactions, in log order, each
 // recording the log position it reached (m/walseq). With Options.Sync
 // badger runs with SyncWrites, so these writes are durable when they
 // return, and the log segments they cover are deleted. Load and Events
@@ -77,17 +75,12 @@
 //
 // # Batches larger than a badger transaction
 //
-// Badger caps a transaction at 15% of the memtable size (ErrTxnTooBig). If
-// a group does not fit, its batches are written one transaction each; a
-// single batch that does not fit (say, a session expiry deleting tens of
-// thousands of ephemerals) is staged: its operations are written under
-// x/op/, then the x/pending marker is committed in one transaction (the
-// commit point), then the operations are applied to the live keys and the
-// staging keys deleted. Load does not take a snapshot while a staged batch
-// is being applied. If zkx stops in between, Open completes a batch whose
-// marker exists and discards staged operations without one, so the batch
-// is all-or-nothing across crashes too. If applying fails at runtime (a
-// disk error), the store refuses further commits until it is reopened.
+// Badger caps a transaction at 15% of the memtable size. The applier fills
+// a transaction until it is full, commits it and continues in a new one,
+// holding applyMu so no Load snapshot sees part of its work, and records
+// the log position only in the last one. A crash in between leaves the
+// log records in place and Open applies them again, so a batch of any size
+// is all-or-nothing across crashes.
 //
 // # Data directory
 //

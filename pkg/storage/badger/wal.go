@@ -37,8 +37,6 @@ const (
 	walHeaderSize  = 16
 )
 
-var walCRC = crc32.MakeTable(crc32.Castagnoli)
-
 type walSegment struct {
 	path string
 	last uint64 // last sequence number in it
@@ -104,7 +102,7 @@ func readWAL(dir string, fn func(seq uint64, payload []byte) error) (uint64, err
 			}
 			crc := binary.BigEndian.Uint32(b[off+4:])
 			end := off + 8 + n
-			if n < 8 || end > len(b) || crc32.Checksum(b[off+8:end], walCRC) != crc {
+			if n < 8 || end > len(b) || crc32.Checksum(b[off+8:end], crcTable) != crc {
 				if newest {
 					break // the torn tail of the last write before a crash
 				}
@@ -179,7 +177,7 @@ func (w *wal) append(seq uint64, payload []byte) error {
 	binary.BigEndian.PutUint32(rec, uint32(8+len(payload)))
 	binary.BigEndian.PutUint64(rec[8:], seq)
 	rec = append(rec, payload...)
-	binary.BigEndian.PutUint32(rec[4:], crc32.Checksum(rec[8:], walCRC))
+	binary.BigEndian.PutUint32(rec[4:], crc32.Checksum(rec[8:], crcTable))
 	if _, err := w.f.WriteAt(rec, w.off); err != nil {
 		return err
 	}
@@ -229,11 +227,12 @@ func syncDir(dir string) error {
 
 // encodeGroup is a WAL payload: the group's zxid and its key writes.
 //
-//	zxid u64 | count uvarint | each: flags u8 (1 delete, 2 event) | key uvarint-len | value uvarint-len
+//	zxid u64 | count uvarint | each: flags u8 (1 delete, 2 event) |
+//	[event time i64 when flag 2] | key uvarint-len | value uvarint-len
 func encodeGroup(zxid int64, ops []op) []byte {
 	size := 8 + binary.MaxVarintLen64
 	for i := range ops {
-		size += 1 + 2*binary.MaxVarintLen64 + len(ops[i].key) + len(ops[i].val)
+		size += 1 + 8 + 2*binary.MaxVarintLen64 + len(ops[i].key) + len(ops[i].val)
 	}
 	b := make([]byte, 0, size)
 	b = binary.BigEndian.AppendUint64(b, uint64(zxid))
@@ -247,6 +246,9 @@ func encodeGroup(zxid int64, ops []op) []byte {
 			flags |= 2
 		}
 		b = append(b, flags)
+		if ops[i].event {
+			b = binary.BigEndian.AppendUint64(b, uint64(ops[i].evMs))
+		}
 		b = binary.AppendUvarint(b, uint64(len(ops[i].key)))
 		b = append(b, ops[i].key...)
 		b = binary.AppendUvarint(b, uint64(len(ops[i].val)))
@@ -262,9 +264,13 @@ func decodeGroup(payload []byte) (int64, []op, error) {
 	ops := make([]op, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		flags := d.u8()
+		var evMs int64
+		if flags&2 != 0 {
+			evMs = int64(d.u64())
+		}
 		key := append([]byte(nil), d.bytes()...)
 		val := append([]byte(nil), d.bytes()...)
-		ops = append(ops, op{key: key, val: val, del: flags&1 != 0, event: flags&2 != 0})
+		ops = append(ops, op{key: key, val: val, del: flags&1 != 0, event: flags&2 != 0, evMs: evMs})
 	}
 	if err := d.finish("write-ahead log record"); err != nil {
 		return 0, nil, err
