@@ -130,7 +130,9 @@ var backendOpeners = map[string]backendOpener{
 		return memory.New(), nil
 	},
 	"badger": func(st config.Storage, logger *slog.Logger) (storage.Backend, error) {
-		return badger.Open(st.DataDir, badger.Options{Sync: st.Sync, Logger: logger})
+		return badger.Open(st.DataDir, badger.Options{Sync: st.Sync, Logger: logger, Retention: storage.Retention{
+			MaxEvents: st.ChangeLog.MaxEvents, MaxBytes: int64(st.ChangeLog.MaxBytes), MaxAge: st.ChangeLog.MaxAge,
+		}})
 	},
 }
 

@@ -89,6 +89,17 @@ type Storage struct {
 	DataDir string `koanf:"data_dir"`
 	// Sync makes an on-disk backend fsync each commit before replying.
 	Sync bool `koanf:"sync"`
+	// ChangeLog bounds the durable log of watch events (badger only).
+	ChangeLog ChangeLog `koanf:"changelog"`
+}
+
+// ChangeLog bounds the durable, zxid-ordered log of watch events that the
+// replay window and the notifier plugins resume from after a restart. The
+// oldest transactions are dropped when any bound is passed.
+type ChangeLog struct {
+	MaxEvents int           `koanf:"max_events"`
+	MaxBytes  int           `koanf:"max_bytes"`
+	MaxAge    time.Duration `koanf:"max_age"`
 }
 
 // Log configures the process logger.
@@ -137,6 +148,9 @@ func Default() Config {
 			Backend: "badger",
 			DataDir: "./data",
 			Sync:    true,
+			// About a day of history on a quiet server and minutes on a
+			// busy one, in at most 64 MiB of disk.
+			ChangeLog: ChangeLog{MaxEvents: 100000, MaxBytes: 64 << 20, MaxAge: 24 * time.Hour},
 		},
 		Log: Log{
 			Level:  "info",

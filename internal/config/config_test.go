@@ -213,6 +213,7 @@ func TestEnvMapping(t *testing.T) {
 		{"container section", "ZKX_CONTAINER_MAX_NEVER_USED=5m", func(c Config) any { return c.Container.MaxNeverUsed }, 5 * time.Minute},
 		{"container section int", "ZKX_CONTAINER_MAX_PER_MINUTE=7", func(c Config) any { return c.Container.MaxPerMinute }, 7},
 		{"replay section bool", "ZKX_REPLAY_ENABLED=false", func(c Config) any { return c.Replay.Enabled }, false},
+		{"nested section", "ZKX_STORAGE_CHANGELOG_MAX_AGE=1h", func(c Config) any { return c.Storage.ChangeLog.MaxAge }, time.Hour},
 		{"log section", "ZKX_LOG_FORMAT=json", func(c Config) any { return c.Log.Format }, "json"},
 		{"value containing =", "ZKX_SUPER_DIGEST=super:D/InIHSb7yEEbrWz8b9l71RjZJU=", func(c Config) any { return c.SuperDigest }, "super:D/InIHSb7yEEbrWz8b9l71RjZJU="},
 		{"empty min timeout means derived", "ZKX_MIN_SESSION_TIMEOUT=", func(c Config) any { return c.MinSessionTimeout }, time.Duration(0)},
@@ -251,8 +252,8 @@ func TestEnvNamesAreUnique(t *testing.T) {
 		}
 		seen[name] = f.key
 	}
-	if len(seen) != 21 {
-		t.Fatalf("schema has %d keys, want 21 (update this test and config.yaml when adding keys)", len(seen))
+	if len(seen) != 24 {
+		t.Fatalf("schema has %d keys, want 24 (update this test and config.yaml when adding keys)", len(seen))
 	}
 }
 
@@ -469,6 +470,9 @@ func TestValidate(t *testing.T) {
 		{"container never used negative", func(c *Config) { c.Container.MaxNeverUsed = -time.Second }, "container.max_never_used", []string{"negative"}},
 		{"container per minute zero", func(c *Config) { c.Container.MaxPerMinute = 0 }, "container.max_per_minute", []string{"positive"}},
 		{"replay events zero", func(c *Config) { c.Replay.MaxEvents = 0 }, "replay.max_events", []string{"positive"}},
+		{"changelog events zero", func(c *Config) { c.Storage.ChangeLog.MaxEvents = 0 }, "storage.changelog.max_events", []string{"positive"}},
+		{"changelog bytes tiny", func(c *Config) { c.Storage.ChangeLog.MaxBytes = 1000 }, "storage.changelog.max_bytes", []string{"1 MiB"}},
+		{"changelog age zero", func(c *Config) { c.Storage.ChangeLog.MaxAge = 0 }, "storage.changelog.max_age", []string{"positive"}},
 		{"replay bytes tiny", func(c *Config) { c.Replay.MaxBytes = 10 }, "replay.max_bytes", []string{"at least 1024"}},
 		{"replay off is valid", func(c *Config) { c.Replay.Enabled = false }, "", nil},
 		{"unknown backend", func(c *Config) { c.Storage.Backend = "bolt" }, "storage.backend", []string{`"bolt"`, "memory, badger"}},
@@ -564,7 +568,8 @@ func TestRepoConfigFile(t *testing.T) {
 	}
 	for _, key := range allKeys() {
 		leaf := key[strings.LastIndex(key, ".")+1:]
-		if !strings.Contains(string(raw), "\n"+leaf+":") && !strings.Contains(string(raw), "\n  "+leaf+":") {
+		depth := strings.Count(key, ".") // each section level indents two spaces
+		if !strings.Contains(string(raw), "\n"+strings.Repeat("  ", depth)+leaf+":") {
 			t.Errorf("config.yaml does not document %s", key)
 		}
 	}

@@ -101,6 +101,15 @@ func (c Config) Validate() error {
 	if c.Container.MaxNeverUsed < 0 {
 		bad("container.max_never_used", "must not be negative (0 disables it), got %v", c.Container.MaxNeverUsed)
 	}
+	if c.Storage.ChangeLog.MaxEvents <= 0 {
+		bad("storage.changelog.max_events", "must be positive, got %d", c.Storage.ChangeLog.MaxEvents)
+	}
+	if c.Storage.ChangeLog.MaxBytes < 1<<20 {
+		bad("storage.changelog.max_bytes", "must be at least 1 MiB, got %d", c.Storage.ChangeLog.MaxBytes)
+	}
+	if c.Storage.ChangeLog.MaxAge <= 0 {
+		bad("storage.changelog.max_age", "must be positive, got %v", c.Storage.ChangeLog.MaxAge)
+	}
 	if c.Replay.MaxEvents <= 0 {
 		bad("replay.max_events", "must be positive, got %d", c.Replay.MaxEvents)
 	}
