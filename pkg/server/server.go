@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -178,17 +179,20 @@ func New(opts Options) (*Server, error) {
 
 // load rebuilds the tree and sessions from the backend.
 func (s *Server) load() error {
-	var nodes []storage.Node
-	st, err := s.opts.Backend.Load(context.Background(), func(n storage.Node) error {
-		nodes = append(nodes, n)
-		return nil
+	// Nodes stream from the backend straight into the tree: a restart never
+	// holds a second copy of the whole tree.
+	b := tree.NewBuilder()
+	n := 0
+	st, err := s.opts.Backend.Load(context.Background(), func(sn storage.Node) error {
+		n++
+		return b.Add(sn)
 	})
 	if err != nil {
 		return fmt.Errorf("server: load state: %w", err)
 	}
-	if len(nodes) == 0 {
+	if n == 0 {
 		s.tree = tree.New()
-	} else if s.tree, err = tree.NewFromStorage(nodes); err != nil {
+	} else if s.tree, err = b.Finish(); err != nil {
 		return fmt.Errorf("server: rebuild tree: %w", err)
 	}
 	// Zxids must never go backwards across restarts, even for a backend
@@ -236,6 +240,11 @@ func (s *Server) load() error {
 		pw := make([]byte, 16)
 		rand.Read(pw)
 		s.sessions.restore(storage.Session{ID: owner, Passwd: pw}, time.Now())
+	}
+	if n > 0 {
+		// Loading allocates and drops a lot (decoded records, the change
+		// log); give those pages back now rather than over minutes.
+		debug.FreeOSMemory()
 	}
 	return nil
 }

@@ -177,43 +177,92 @@ func (n *node) addChild(name string) {
 	n.children[name] = struct{}{}
 }
 
-// NewFromStorage rebuilds a tree from the nodes a storage.Backend loaded,
-// in any order. The special nodes that are missing (a store that never
-// changed them) are added as New has them. The tree takes ownership of the
-// nodes' Data and ACL slices.
-//
-// It fails, wrapping znode.ErrBadArguments, on an invalid or duplicate
-// path, on a node whose parent is missing, on a child of a normal
-// ephemeral node, and on an ephemeralOwner with the TTL marker but unknown
-// feature bits.
+// NewFromStorage rebuilds a tree from the nodes of a storage.Backend's
+// Load, in any order. See Builder.
 func NewFromStorage(nodes []storage.Node) (*Tree, error) {
-	t := newEmpty()
+	b := NewBuilder()
 	for i := range nodes {
-		sn := &nodes[i]
-		if err := znode.ValidatePath(sn.Path); err != nil {
-			return nil, fmt.Errorf("tree: restore: %w", err)
-		}
-		if _, dup := t.nodes[sn.Path]; dup {
-			return nil, fmt.Errorf("tree: restore: %w: path %q stored twice", znode.ErrBadArguments, sn.Path)
-		}
-		if sn.EphemeralOwner&ttlHighByte == ttlHighByte && sn.EphemeralOwner&ttlFeatureMask != 0 {
-			return nil, fmt.Errorf("tree: restore: %w: node %q has unknown ephemeralOwner %#x",
-				znode.ErrBadArguments, sn.Path, uint64(sn.EphemeralOwner))
-		}
-		t.nodes[sn.Path] = &node{
-			data:     sn.Data,
-			acl:      sn.ACL,
-			czxid:    sn.Czxid,
-			mzxid:    sn.Mzxid,
-			ctime:    sn.Ctime,
-			mtime:    sn.Mtime,
-			pzxid:    sn.Pzxid,
-			owner:    sn.EphemeralOwner,
-			version:  sn.Version,
-			cversion: sn.Cversion,
-			aversion: sn.Aversion,
+		if err := b.Add(nodes[i]); err != nil {
+			return nil, err
 		}
 	}
+	return b.Finish()
+}
+
+// Builder rebuilds a tree from stored nodes streamed one at a time, so a
+// restart never holds a second copy of the whole tree. Add takes
+// ownership of the node's Data and ACL. Identical ACL lists are stored
+// once (most nodes share a handful of ACLs), as ZooKeeper's ACL cache
+// does.
+type Builder struct {
+	t    *Tree
+	acls map[string][]znode.ACL
+	err  error
+}
+
+// NewBuilder returns an empty builder.
+func NewBuilder() *Builder {
+	return &Builder{t: newEmpty(), acls: make(map[string][]znode.ACL)}
+}
+
+// Add adds one stored node. Parents may come after their children.
+func (b *Builder) Add(sn storage.Node) error {
+	if b.err != nil {
+		return b.err
+	}
+	t := b.t
+	if err := znode.ValidatePath(sn.Path); err != nil {
+		b.err = fmt.Errorf("tree: restore: %w", err)
+		return b.err
+	}
+	if _, dup := t.nodes[sn.Path]; dup {
+		b.err = fmt.Errorf("tree: restore: %w: path %q stored twice", znode.ErrBadArguments, sn.Path)
+		return b.err
+	}
+	if sn.EphemeralOwner&ttlHighByte == ttlHighByte && sn.EphemeralOwner&ttlFeatureMask != 0 {
+		b.err = fmt.Errorf("tree: restore: %w: node %q has unknown ephemeralOwner %#x",
+			znode.ErrBadArguments, sn.Path, uint64(sn.EphemeralOwner))
+		return b.err
+	}
+	t.nodes[sn.Path] = &node{
+		data:     sn.Data,
+		acl:      b.shared(sn.ACL),
+		czxid:    sn.Czxid,
+		mzxid:    sn.Mzxid,
+		ctime:    sn.Ctime,
+		mtime:    sn.Mtime,
+		pzxid:    sn.Pzxid,
+		owner:    sn.EphemeralOwner,
+		version:  sn.Version,
+		cversion: sn.Cversion,
+		aversion: sn.Aversion,
+	}
+	return nil
+}
+
+// shared returns the one stored copy of an ACL list equal to acl. ACL
+// slices are never modified in place (setACL stores a new one), so
+// sharing is safe.
+func (b *Builder) shared(acl []znode.ACL) []znode.ACL {
+	var key strings.Builder
+	for _, a := range acl {
+		fmt.Fprintf(&key, "%d:%s:%s\x00", a.Perms, a.ID.Scheme, a.ID.ID)
+	}
+	if s, ok := b.acls[key.String()]; ok {
+		return s
+	}
+	b.acls[key.String()] = acl
+	return acl
+}
+
+// Finish links every node to its parent and returns the tree. The builder
+// must not be used afterwards.
+func (b *Builder) Finish() (*Tree, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	t := b.t
+	b.t, b.acls = nil, nil
 	t.addSpecial()
 	for p, n := range t.nodes {
 		if p != rootPath {
