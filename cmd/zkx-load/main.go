@@ -27,15 +27,28 @@ import (
 	"time"
 )
 
+// zkxConfig is one way of running zkx for the write test.
+type zkxConfig struct {
+	name    string // as given on the command line
+	storage string
+	sync    bool
+}
+
+var zkxConfigs = map[string]zkxConfig{
+	"memory":        {"memory", "memory", false},
+	"badger-sync":   {"badger-sync", "badger", true},
+	"badger-nosync": {"badger-nosync", "badger", false},
+}
+
 func main() {
 	var (
 		zkxBin   = flag.String("zkx", "", "path to the zkx binary (required)")
-		storage  = flag.String("storage", "memory", "zkx storage backend: memory or badger")
-		sync     = flag.Bool("sync", true, "zkx storage.sync (badger only)")
+		storages = flag.String("storage", "memory,badger-sync,badger-nosync", "zkx configurations for the write test: memory, badger-sync, badger-nosync")
 		watches  = flag.Int("watches", 100000, "watches of each kind to register (0 skips the watch test)")
-		conns    = flag.Int("conns", 16, "connections that register the watches")
+		conns    = flag.Int("conns", 16, "connections that register watches and create znodes")
 		writers  = flag.String("writers", "1,16,64", "comma-separated client counts for the write test (empty skips it)")
 		duration = flag.Duration("duration", 10*time.Second, "length of each write run")
+		znodes   = flag.Int("znodes", 0, "znodes to create before measuring restart time and RSS (0 skips it; zkx runs badger-sync)")
 		out      = flag.String("out", "", "also write the report to this file")
 	)
 	flag.Parse()
@@ -55,53 +68,87 @@ func main() {
 		}
 		clients = append(clients, n)
 	}
-	r := &report{watches: *watches, duration: *duration, clients: clients, storage: *storage, sync: *sync}
+	var configs []zkxConfig
+	for _, f := range strings.Split(*storages, ",") {
+		c, ok := zkxConfigs[strings.TrimSpace(f)]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "zkx-load: unknown --storage %q (memory, badger-sync, badger-nosync)\n", f)
+			os.Exit(2)
+		}
+		configs = append(configs, c)
+	}
 	fatal := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "zkx-load: "+format+"\n", args...)
 		os.Exit(1)
 	}
-	// zkx: one process for the memory test (GOGC=10), a fresh one for writes.
-	var zres result
+	r := &report{watches: *watches, duration: *duration, clients: clients, znodes: *znodes}
+
+	// Watch memory: zkx with GOGC=10 (see startZkx), then ZooKeeper.
 	if *watches > 0 {
-		srv, err := startZkx(*zkxBin, *storage, *sync, true)
+		srv, err := startZkx(*zkxBin, "memory", false, true)
 		if err != nil {
 			fatal("start zkx: %v", err)
 		}
-		zres, err = measure(srv, *watches, *conns, nil, *duration)
+		r.zkxWatch, err = measure(srv, *watches, *conns, nil, 0)
 		srv.stop()
 		if err != nil {
 			fatal("zkx: %v", err)
 		}
 	}
+	// Writes: each zkx configuration on a fresh process.
 	if len(clients) > 0 {
-		srv, err := startZkx(*zkxBin, *storage, *sync, false)
+		for _, c := range configs {
+			srv, err := startZkx(*zkxBin, c.storage, c.sync, false)
+			if err != nil {
+				fatal("start zkx (%s): %v", c.name, err)
+			}
+			res, err := measure(srv, 0, *conns, clients, *duration)
+			srv.stop()
+			if err != nil {
+				fatal("zkx (%s): %v", c.name, err)
+			}
+			res.kind = "zkx " + c.name
+			r.zkxWrites = append(r.zkxWrites, res)
+		}
+	}
+	if *znodes > 0 {
+		srv, err := startZkx(*zkxBin, "badger", true, false)
 		if err != nil {
 			fatal("start zkx: %v", err)
 		}
-		w, err := measure(srv, 0, *conns, clients, *duration)
+		r.zkxRestart, err = restartCost(srv, *znodes, *conns)
 		srv.stop()
 		if err != nil {
-			fatal("zkx: %v", err)
+			fatal("zkx restart: %v", err)
 		}
-		zres.writes = w.writes
 	}
-	zres.kind = "zkx"
-	srv, err := startZooKeeper()
-	if err != nil {
-		fatal("start zookeeper: %v", err)
+	if *watches > 0 || len(clients) > 0 {
+		srv, err := startZooKeeper()
+		if err != nil {
+			fatal("start zookeeper: %v", err)
+		}
+		r.zk, err = measure(srv, *watches, *conns, clients, *duration)
+		srv.stop()
+		if err != nil {
+			fatal("zookeeper: %v", err)
+		}
 	}
-	kres, err := measure(srv, *watches, *conns, clients, *duration)
-	srv.stop()
-	if err != nil {
-		fatal("zookeeper: %v", err)
+	if *znodes > 0 {
+		srv, err := startZooKeeper()
+		if err != nil {
+			fatal("start zookeeper: %v", err)
+		}
+		r.zkRestart, err = restartCost(srv, *znodes, *conns)
+		srv.stop()
+		if err != nil {
+			fatal("zookeeper restart: %v", err)
+		}
 	}
-	r.results = []result{zres, kres}
 	text := r.markdown()
 	fmt.Print(text)
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "zkx-load:", err)
-			os.Exit(1)
+			fatal("%v", err)
 		}
 	}
 }

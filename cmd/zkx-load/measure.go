@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -168,37 +167,156 @@ func writes(s *server, n int, d time.Duration) (writeResult, error) {
 	return writeResult{clients: n, opsPerSec: float64(len(lat)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), max: pct(1)}, nil
 }
 
+// restartResult is the cost of restarting with many znodes.
+type restartResult struct {
+	znodes    int
+	createSec float64
+	startSec  float64
+	rssBytes  int64
+}
+
+// restartCost creates n znodes (100 bytes each, under 1,000 parents),
+// restarts the server on the same data, and measures the time to serve
+// again and the resident memory then.
+func restartCost(s *server, n, conns int) (restartResult, error) {
+	res := restartResult{znodes: n}
+	c, err := dial(s.addr)
+	if err != nil {
+		return res, err
+	}
+	parents := 1000
+	if err := c.pipeline(parents+1, func(i int) (int32, proto.Encodable) {
+		if i == 0 {
+			return proto.OpCreate, &proto.CreateRequest{Path: "/load", ACL: znode.OpenACLUnsafe}
+		}
+		return proto.OpCreate, &proto.CreateRequest{Path: fmt.Sprintf("/load/p%d", i-1), ACL: znode.OpenACLUnsafe}
+	}); err != nil {
+		c.close()
+		return res, err
+	}
+	c.close()
+	data := make([]byte, 100)
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	per := n / conns
+	for ci := 0; ci < conns; ci++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dial(s.addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.close()
+			errs <- c.pipeline(per, func(i int) (int32, proto.Encodable) {
+				k := ci*per + i
+				return proto.OpCreate, &proto.CreateRequest{Path: fmt.Sprintf("/load/p%d/n%d", k%parents, k), Data: data, ACL: znode.OpenACLUnsafe}
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		if e != nil {
+			return res, e
+		}
+	}
+	res.createSec = time.Since(start).Seconds()
+	d, err := s.restart()
+	if err != nil {
+		return res, err
+	}
+	res.startSec = d.Seconds()
+	// Prove the data is back, then measure.
+	c, err = dial(s.addr)
+	if err != nil {
+		return res, err
+	}
+	defer c.close()
+	if code, err := c.call(proto.OpExists, &proto.ExistsRequest{Path: fmt.Sprintf("/load/p%d/n%d", (n-1)%parents, n-1)}); err != nil || code != 0 {
+		return res, fmt.Errorf("last znode missing after restart: %v %s", err, proto.CodeName(code))
+	}
+	res.rssBytes, err = s.rss()
+	return res, err
+}
+
 type report struct {
-	watches  int
-	duration time.Duration
-	clients  []int
-	storage  string
-	sync     bool
-	results  []result
+	watches    int
+	duration   time.Duration
+	clients    []int
+	znodes     int
+	zkxWatch   result   // watch memory (memory backend, GOGC=10)
+	zkxWrites  []result // one per zkx configuration
+	zk         result
+	zkxRestart restartResult
+	zkRestart  restartResult
 }
 
 func (r *report) markdown() string {
 	var b strings.Builder
-	z, k := r.results[0], r.results[1]
+	z, k := r.zkxWatch, r.zk
 	fmt.Fprintf(&b, "## zkx vs Apache ZooKeeper, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "zkx storage: %s (sync %v); ZooKeeper: Debian 3.8.0 standalone, default forceSync (fsync per commit), -Xmx4g. Same machine, loopback, one run.\n\n", r.storage, r.sync)
+	b.WriteString("ZooKeeper: Debian 3.8.0 standalone, default forceSync (fsync before every acknowledgement), -Xmx4g. Same machine, loopback, one run of `zkx-load`.\n\n")
 	if r.watches > 0 {
 		fmt.Fprintf(&b, "### Memory per registered watch (%d watches of each kind, distinct paths)\n\n", r.watches)
 		b.WriteString("| watch kind | zkx bytes/watch | ZooKeeper bytes/watch | ZooKeeper / zkx | zkx register s | ZooKeeper register s |\n|---|---|---|---|---|---|\n")
 		fmt.Fprintf(&b, "| one-shot (exists) | %.0f | %.0f | %.2fx | %.1f | %.1f |\n", z.oneshotBytes, k.oneshotBytes, k.oneshotBytes/z.oneshotBytes, z.oneshotSecs, k.oneshotSecs)
 		fmt.Fprintf(&b, "| persistent (addWatch) | %.0f | %.0f | %.2fx | %.1f | %.1f |\n\n", z.persistBytes, k.persistBytes, k.persistBytes/z.persistBytes, z.persistSecs, k.persistSecs)
-		b.WriteString("Bytes include the watched path strings, which both servers hold.\n\n")
+		b.WriteString("Live heap growth divided by the number of watches; both servers hold the path strings. zkx is measured with GOGC=10 so that its live-heap gauge is current; ZooKeeper after a full GC (jcmd).\n\n")
 	}
-	if len(r.clients) > 0 {
-		fmt.Fprintf(&b, "### Synchronous setData throughput (%s per run)\n\n", r.duration)
-		b.WriteString("| clients | zkx ops/s | ZooKeeper ops/s | zkx / ZooKeeper | zkx p50 / p99 | ZooKeeper p50 / p99 |\n|---|---|---|---|---|---|\n")
-		sort.Slice(z.writes, func(i, j int) bool { return z.writes[i].clients < z.writes[j].clients })
-		for i := range z.writes {
-			zw, kw := z.writes[i], k.writes[i]
-			fmt.Fprintf(&b, "| %d | %.0f | %.0f | %.2fx | %v / %v | %v / %v |\n", zw.clients, zw.opsPerSec, kw.opsPerSec, zw.opsPerSec/kw.opsPerSec,
-				zw.p50.Round(time.Microsecond), zw.p99.Round(time.Microsecond), kw.p50.Round(time.Microsecond), kw.p99.Round(time.Microsecond))
+	if len(r.clients) > 0 && len(r.zkxWrites) > 0 {
+		fmt.Fprintf(&b, "### Synchronous setData throughput, ops/s (%s per run, 100-byte values)\n\n", r.duration)
+		b.WriteString("| clients |")
+		for _, w := range r.zkxWrites {
+			fmt.Fprintf(&b, " %s |", w.kind)
+		}
+		b.WriteString(" ZooKeeper |")
+		for _, w := range r.zkxWrites {
+			fmt.Fprintf(&b, " %s / ZooKeeper |", strings.TrimPrefix(w.kind, "zkx "))
+		}
+		b.WriteString("\n|---|")
+		for range 2*len(r.zkxWrites) + 1 {
+			b.WriteString("---|")
 		}
 		b.WriteString("\n")
+		for i, n := range r.clients {
+			fmt.Fprintf(&b, "| %d |", n)
+			for _, w := range r.zkxWrites {
+				fmt.Fprintf(&b, " %.0f |", w.writes[i].opsPerSec)
+			}
+			fmt.Fprintf(&b, " %.0f |", k.writes[i].opsPerSec)
+			for _, w := range r.zkxWrites {
+				fmt.Fprintf(&b, " %.2fx |", w.writes[i].opsPerSec/k.writes[i].opsPerSec)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\nLatency p50 / p99:\n\n| clients |")
+		for _, w := range r.zkxWrites {
+			fmt.Fprintf(&b, " %s |", w.kind)
+		}
+		b.WriteString(" ZooKeeper |\n|---|")
+		for range len(r.zkxWrites) + 1 {
+			b.WriteString("---|")
+		}
+		b.WriteString("\n")
+		for i, n := range r.clients {
+			fmt.Fprintf(&b, "| %d |", n)
+			for _, w := range append(append([]result{}, r.zkxWrites...), k) {
+				fmt.Fprintf(&b, " %v / %v |", w.writes[i].p50.Round(time.Microsecond), w.writes[i].p99.Round(time.Microsecond))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	if r.znodes > 0 {
+		zr, kr := r.zkxRestart, r.zkRestart
+		fmt.Fprintf(&b, "### Restart with %d znodes (zkx on badger with sync)\n\n", r.znodes)
+		b.WriteString("| | zkx | ZooKeeper | ZooKeeper / zkx |\n|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| create all (pipelined, s) | %.1f | %.1f | %.2fx |\n", zr.createSec, kr.createSec, kr.createSec/zr.createSec)
+		fmt.Fprintf(&b, "| restart until serving (s) | %.1f | %.1f | %.2fx |\n", zr.startSec, kr.startSec, kr.startSec/zr.startSec)
+		fmt.Fprintf(&b, "| RSS after restart (MiB) | %.0f | %.0f | %.2fx |\n\n", float64(zr.rssBytes)/(1<<20), float64(kr.rssBytes)/(1<<20), float64(kr.rssBytes)/float64(zr.rssBytes))
 	}
 	return b.String()
 }

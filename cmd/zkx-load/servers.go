@@ -20,6 +20,9 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	dir  string
+	// argv and env start the same server again (restart).
+	argv []string
+	env  []string
 }
 
 func (s *server) stop() {
@@ -49,7 +52,7 @@ func launch(kind, addr, dir string, cmd *exec.Cmd) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{kind: kind, addr: addr, cmd: cmd, dir: dir}
+	s := &server{kind: kind, addr: addr, cmd: cmd, dir: dir, argv: cmd.Args, env: cmd.Env}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if c, err := dial(addr); err == nil {
@@ -159,4 +162,45 @@ func mntr(addr, key string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("mntr has no %s", key)
+}
+
+// restart stops the server gracefully (SIGTERM, as an operator would) and
+// starts it again on the same data, returning how long it took from the
+// process start until it served a session.
+func (s *server) restart() (time.Duration, error) {
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	cmd := exec.Command(s.argv[0], s.argv[1:]...)
+	cmd.Env = s.env
+	start := time.Now()
+	ns, err := launch(s.kind, s.addr, s.dir, cmd)
+	if err != nil {
+		return 0, err
+	}
+	*s = *ns
+	return time.Since(start), nil
+}
+
+// rss returns the process's resident set size in bytes.
+func (s *server) rss() (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
 }
