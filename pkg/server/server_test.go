@@ -500,3 +500,38 @@ func TestShutdownReleasesGoroutines(t *testing.T) {
 		t.Errorf("%d goroutines after shutdown, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+func TestSuperDigestPassesEveryACL(t *testing.T) {
+	// digest of "super:boss" as ZooKeeper's DigestAuthenticationProvider
+	// computes it: base64(sha1("super:boss")).
+	super := digestID("super:boss")
+	s := startTestServer(t, func(o *Options) { o.SuperDigest = super })
+	owner := connectRaw(t, s.Addr().String())
+	owner.call(proto.OpAuth, &proto.AuthPacket{Scheme: "digest", Auth: []byte("alice:secret")}, nil)
+	private := []znode.ACL{{Perms: znode.PermAll, ID: znode.ID{Scheme: "digest", ID: digestID("alice:secret")}}}
+	if code := owner.call(proto.OpCreate, &proto.CreateRequest{Path: "/private", Data: []byte("x"), ACL: private}, nil); code != 0 {
+		t.Fatal(proto.CodeName(code))
+	}
+	for _, tc := range []struct {
+		name string
+		auth string
+		want int32
+	}{
+		{"stranger", "", proto.CodeNoAuth},
+		{"wrong super password", "super:guess", proto.CodeNoAuth},
+		{"super", "super:boss", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := connectRaw(t, s.Addr().String())
+			if tc.auth != "" {
+				c.call(proto.OpAuth, &proto.AuthPacket{Scheme: "digest", Auth: []byte(tc.auth)}, nil)
+			}
+			if code := c.call(proto.OpGetData, &proto.GetDataRequest{Path: "/private"}, nil); code != tc.want {
+				t.Errorf("getData: %s, want %s", proto.CodeName(code), proto.CodeName(tc.want))
+			}
+			if code := c.call(proto.OpSetACL, &proto.SetACLRequest{Path: "/private", ACL: private, Version: -1}, nil); code != tc.want {
+				t.Errorf("setACL: %s, want %s", proto.CodeName(code), proto.CodeName(tc.want))
+			}
+		})
+	}
+}
