@@ -130,9 +130,11 @@ var backendOpeners = map[string]backendOpener{
 		return memory.New(), nil
 	},
 	"badger": func(st config.Storage, logger *slog.Logger) (storage.Backend, error) {
-		return badger.Open(st.DataDir, badger.Options{Sync: st.Sync, Logger: logger, Retention: storage.Retention{
-			MaxEvents: st.ChangeLog.MaxEvents, MaxBytes: int64(st.ChangeLog.MaxBytes), MaxAge: st.ChangeLog.MaxAge,
-		}})
+		return badger.Open(st.DataDir, badger.Options{Sync: st.Sync, Logger: logger,
+			MemTableSize: int64(st.Badger.MemTableSize), BlockCacheSize: int64(st.Badger.BlockCacheSize),
+			IndexCacheSize: int64(st.Badger.IndexCacheSize), Retention: storage.Retention{
+				MaxEvents: st.ChangeLog.MaxEvents, MaxBytes: int64(st.ChangeLog.MaxBytes), MaxAge: st.ChangeLog.MaxAge,
+			}})
 	},
 }
 

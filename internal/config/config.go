@@ -91,6 +91,16 @@ type Storage struct {
 	Sync bool `koanf:"sync"`
 	// ChangeLog bounds the durable log of watch events (badger only).
 	ChangeLog ChangeLog `koanf:"changelog"`
+	// Badger bounds the badger backend's memory.
+	Badger Badger `koanf:"badger"`
+}
+
+// Badger bounds the memory of the badger backend: its write buffers and
+// read caches. The tree itself is always in zkx's memory on top of this.
+type Badger struct {
+	MemTableSize   int `koanf:"memtable_size"`
+	BlockCacheSize int `koanf:"block_cache_size"`
+	IndexCacheSize int `koanf:"index_cache_size"`
 }
 
 // ChangeLog bounds the durable, zxid-ordered log of watch events that the
@@ -151,6 +161,9 @@ func Default() Config {
 			// About a day of history on a quiet server and minutes on a
 			// busy one, in at most 64 MiB of disk.
 			ChangeLog: ChangeLog{MaxEvents: 100000, MaxBytes: 64 << 20, MaxAge: 24 * time.Hour},
+			// zkx reads from its in-memory tree, so badger's caches serve only
+			// restarts and backups: small buffers keep a small server small.
+			Badger: Badger{MemTableSize: 8 << 20, BlockCacheSize: 8 << 20, IndexCacheSize: 4 << 20},
 		},
 		Log: Log{
 			Level:  "info",

@@ -252,8 +252,8 @@ func TestEnvNamesAreUnique(t *testing.T) {
 		}
 		seen[name] = f.key
 	}
-	if len(seen) != 24 {
-		t.Fatalf("schema has %d keys, want 24 (update this test and config.yaml when adding keys)", len(seen))
+	if len(seen) != 27 {
+		t.Fatalf("schema has %d keys, want 27 (update this test and config.yaml when adding keys)", len(seen))
 	}
 }
 
@@ -472,6 +472,7 @@ func TestValidate(t *testing.T) {
 		{"replay events zero", func(c *Config) { c.Replay.MaxEvents = 0 }, "replay.max_events", []string{"positive"}},
 		{"changelog events zero", func(c *Config) { c.Storage.ChangeLog.MaxEvents = 0 }, "storage.changelog.max_events", []string{"positive"}},
 		{"changelog bytes tiny", func(c *Config) { c.Storage.ChangeLog.MaxBytes = 1000 }, "storage.changelog.max_bytes", []string{"1 MiB"}},
+		{"badger cache tiny", func(c *Config) { c.Storage.Badger.BlockCacheSize = 1000 }, "storage.badger.block_cache_size", []string{"1 MiB"}},
 		{"changelog age zero", func(c *Config) { c.Storage.ChangeLog.MaxAge = 0 }, "storage.changelog.max_age", []string{"positive"}},
 		{"replay bytes tiny", func(c *Config) { c.Replay.MaxBytes = 10 }, "replay.max_bytes", []string{"at least 1024"}},
 		{"replay off is valid", func(c *Config) { c.Replay.Enabled = false }, "", nil},

@@ -101,6 +101,15 @@ func (c Config) Validate() error {
 	if c.Container.MaxNeverUsed < 0 {
 		bad("container.max_never_used", "must not be negative (0 disables it), got %v", c.Container.MaxNeverUsed)
 	}
+	for key, v := range map[string]int{
+		"storage.badger.memtable_size":    c.Storage.Badger.MemTableSize,
+		"storage.badger.block_cache_size": c.Storage.Badger.BlockCacheSize,
+		"storage.badger.index_cache_size": c.Storage.Badger.IndexCacheSize,
+	} {
+		if v < 1<<20 {
+			bad(key, "must be at least 1 MiB (1048576), got %d", v)
+		}
+	}
 	if c.Storage.ChangeLog.MaxEvents <= 0 {
 		bad("storage.changelog.max_events", "must be positive, got %d", c.Storage.ChangeLog.MaxEvents)
 	}
