@@ -38,10 +38,18 @@
 // by default, a Ring the host keeps in memory. A Ring knows only the
 // events of the current server process, so after a server restart a plugin
 // that had not caught up gets a gap covering what happened between its
-// position and the first new transaction. Resuming after a restart starts
-// with the first transaction of the new run (the host learns the server's
-// position from it). A plugin that has never run (no ack file) starts with
-// the first transaction after the host starts.
+// position and the first new transaction.
+//
+// A plugin resuming from its ack file does not wait for a new write: at
+// Start (and after each restart of the plugin) it reads the history from
+// its position to the end of what the history holds, then switches to its
+// queue; transactions offered meanwhile are read from the history too, and
+// a late Sink of a transaction already read is not delivered again. The
+// host's own Ring is the exception: empty after a server restart, it
+// cannot tell how far the plugin is behind, so that plugin's gap event
+// waits for the first transaction of the new run. A plugin that has never
+// run (no ack file) starts with the first transaction after the host
+// starts.
 //
 // # Failures
 //

@@ -24,8 +24,11 @@ import (
 //
 // Every event passed to Host.Sink must already be in the history when Sink
 // is called (a storage-backed log satisfies this, since the sink runs after
-// the transaction is durable). Implementations must be safe for concurrent
-// use.
+// the transaction is durable). At Start the host reads a History before any
+// Sink call, to resume plugins without waiting for a write, so Since must
+// hold what the server committed before the host was created (a Ring that
+// has not been appended to yet is not read then). Implementations must be
+// safe for concurrent use.
 type History interface {
 	Since(after int64, fn func(znode.Event) bool) (complete bool, err error)
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -250,7 +252,8 @@ func TestResume(t *testing.T) {
 				opts.History = log
 			}
 			h2 := startHost(t, opts)
-			if st := h2.status(t, "p"); st.LastAcked != 10 || !st.Lagging {
+			// A durable history may already have been read to its end.
+			if st := h2.status(t, "p"); st.LastAcked < 10 || (!tt.durable && (st.LastAcked != 10 || !st.Lagging)) {
 				t.Fatalf("resumed status = %+v, want position 10 and lagging", st)
 			}
 			e := []znode.Event{ev(21, znode.EventNodeCreated, "/app/n")}
@@ -422,5 +425,163 @@ func TestLaggingPluginCatchesUpFromHistory(t *testing.T) {
 	}
 	if st := h.status(t, "p"); st.Lagging || st.Gaps != 0 || st.Restarts != 0 {
 		t.Errorf("status = %+v", st)
+	}
+}
+
+// lockedLog is a ChangeLog over a slice with a horizon that tests may
+// append to while the host reads it, as the server's commits would.
+type lockedLog struct {
+	mu      sync.Mutex
+	events  []znode.Event
+	horizon int64
+}
+
+func (l *lockedLog) Events(_ context.Context, after int64, fn func(znode.Event) bool) (int64, error) {
+	l.mu.Lock()
+	evs, hz := l.events, l.horizon
+	l.mu.Unlock()
+	for _, e := range evs {
+		if e.Zxid > after && !fn(e) {
+			break
+		}
+	}
+	return hz, nil
+}
+
+func (l *lockedLog) append(evs ...znode.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, evs...)
+	l.mu.Unlock()
+}
+
+// TestResumeAtStartWithoutNewWrites: after a server restart, a plugin whose
+// ack file is behind the durable change log receives what it missed at
+// once, with no client writing — also when its first attempt hangs and the
+// process is restarted — then takes live events from its queue without
+// duplicates, including a transaction whose Sink call comes after the
+// plugin already read it from the log.
+func TestResumeAtStartWithoutNewWrites(t *testing.T) {
+	tests := []struct {
+		name    string
+		ack     int64 // the plugin's saved position
+		horizon int64 // the log's horizon; it holds 11..30
+		// wantGap is the gap event expected first, zero for none.
+		wantGap [2]int64
+		// wantFirst is the first zxid expected after the gap.
+		wantFirst int64
+		// hang makes the plugin's first Notify hang until it is killed
+		// and restarted.
+		hang bool
+	}{
+		{name: "log reaches back: every missed event, no gap", ack: 15, horizon: 10, wantFirst: 16},
+		{name: "log starts after the ack: gap up to the horizon, then the rest", ack: 5, horizon: 10, wantGap: [2]int64{6, 10}, wantFirst: 11},
+		{name: "up to date: nothing to read, live events still flow", ack: 30, horizon: 10, wantFirst: 31},
+		{name: "plugin restarted after hanging: catches up without a write", ack: 15, horizon: 10, wantFirst: 16, hang: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "events.jsonl")
+			log := &lockedLog{horizon: tt.horizon}
+			for z := int64(11); z <= 30; z++ {
+				log.append(ev(z, znode.EventNodeCreated, "/app/n"))
+			}
+			if err := writeAck(filepath.Join(dir, "p.ack"), tt.ack); err != nil {
+				t.Fatal(err)
+			}
+			stuck := filepath.Join(dir, "stuck")
+			if tt.hang {
+				if err := os.WriteFile(stuck, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := PluginConfig{Name: "p", Command: recorderBin(t), Args: []string{"--out", out, "--stuck", stuck}, BatchSize: 4}
+			h := startHost(t, Options{Plugins: []PluginConfig{cfg}, DataDir: dir, History: FromChangeLog(log),
+				NotifyTimeout: 500 * time.Millisecond})
+			if tt.hang {
+				waitFor(t, delivery, "the plugin to hang", func() bool {
+					_, err := os.Stat(stuck + ".entered")
+					return err == nil
+				})
+				if err := os.Remove(stuck); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			// No Sink call: the host must catch up on its own.
+			waitFor(t, delivery, "catch-up from the log without a write", func() bool {
+				st := h.status(t, "p")
+				return st.LastAcked >= 30 && !st.Lagging
+			})
+			waitFor(t, delivery, "ack file at 30", func() bool {
+				z, ok, err := readAck(filepath.Join(dir, "p.ack"))
+				return err == nil && ok && z == 30
+			})
+
+			// The server's commit path now delivers 30 late (already read
+			// from the log), then 31..32 live.
+			h.Sink([]znode.Event{ev(30, znode.EventNodeCreated, "/app/n")})
+			for z := int64(31); z <= 32; z++ {
+				e := ev(z, znode.EventNodeCreated, "/app/n")
+				log.append(e)
+				h.Sink([]znode.Event{e})
+			}
+			waitFor(t, delivery, "live events after catch-up", func() bool { return h.status(t, "p").LastAcked >= 32 })
+
+			got := readRecorded(t, out)
+			if tt.wantGap != [2]int64{} {
+				if len(got) == 0 || got[0].Type != "gap" || got[0].GapStart != tt.wantGap[0] || got[0].GapEnd != tt.wantGap[1] {
+					t.Fatalf("first event = %+v, want gap %d..%d", got[:min(1, len(got))], tt.wantGap[0], tt.wantGap[1])
+				}
+				got = got[1:]
+			}
+			if dups := checkSequence(t, got, tt.wantFirst, 32); dups != 0 {
+				t.Errorf("%d duplicates, want none", dups)
+			}
+			st := h.status(t, "p")
+			if st.Gaps != uint64(min(1, tt.wantGap[0])) || (st.Restarts > 0) != tt.hang || (st.Redelivered > 0) != tt.hang {
+				t.Errorf("status = %+v; want %d gaps, restarts and redeliveries only if the plugin hung", st, min(1, tt.wantGap[0]))
+			}
+		})
+	}
+}
+
+// TestResumeWithoutHorizonWaitsForAWrite: a history that cannot tell its
+// horizon gives no end for the gap of a plugin it no longer reaches back
+// to, so at Start that plugin waits, as before, for the first transaction,
+// and then gets a gap ending there instead of an unbounded one.
+func TestResumeWithoutHorizonWaitsForAWrite(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "events.jsonl")
+	log := &lockedLog{horizon: 10}
+	for z := int64(11); z <= 30; z++ {
+		log.append(ev(z, znode.EventNodeCreated, "/app/n"))
+	}
+	if err := writeAck(filepath.Join(dir, "p.ack"), 5); err != nil {
+		t.Fatal(err)
+	}
+	// Embedding the interface hides FromChangeLog's Horizon method.
+	hist := struct{ History }{FromChangeLog(log)}
+	cfg := PluginConfig{Name: "p", Command: recorderBin(t), Args: []string{"--out", out}}
+	h := startHost(t, Options{Plugins: []PluginConfig{cfg}, DataDir: dir, History: hist})
+
+	waitFor(t, delivery, "the plugin to start", func() bool { return h.status(t, "p").State == StateRunning })
+	time.Sleep(300 * time.Millisecond)
+	if st := h.status(t, "p"); st.LastAcked != 5 || !st.Lagging || st.Gaps != 0 {
+		t.Fatalf("status before any write = %+v, want position 5, lagging, no gap", st)
+	}
+	sink := func(z int64) {
+		e := ev(z, znode.EventNodeCreated, "/app/n")
+		log.append(e)
+		h.Sink([]znode.Event{e})
+	}
+	sink(31)
+	waitFor(t, delivery, "the gap after the first write", func() bool { return h.status(t, "p").LastAcked >= 31 })
+	sink(32)
+	waitFor(t, delivery, "the next write", func() bool { return h.status(t, "p").LastAcked >= 32 })
+	got := readRecorded(t, out)
+	if len(got) != 2 || got[0].Type != "gap" || got[0].GapStart != 6 || got[0].GapEnd != 31 ||
+		got[1].Type == "gap" || got[1].Zxid != 32 {
+		t.Fatalf("events = %+v, want a gap 6..31 (ending at the first write), then zxid 32", got)
 	}
 }

@@ -27,6 +27,11 @@ import (
 // microseconds of filtering at most.
 const scanLimit = 4096
 
+// unbounded is the upper zxid of a catch-up that reads to the end of the
+// history: before any transaction was offered, the host does not know the
+// server's newest zxid, and the history does.
+const unbounded = math.MaxInt64
+
 // runner delivers to one plugin. The sink side (offer) and the sender
 // goroutine (run) share the fields under mu; the fields after them belong
 // to the sender alone.
@@ -45,18 +50,20 @@ type runner struct {
 	lagging  bool  // deliver from the history until caught up
 	sinkZxid int64 // newest transaction offered; 0 before any
 	origin   int64 // for a plugin without ack file, the zxid before the first transaction offered; -1 unknown
+	floor    int64 // transactions with zxid <= floor were read from the history: offer skips them
 	disabled bool  // failed: queue nothing
 	pos      int64 // every event for the plugin with zxid <= pos is acknowledged; -1 unknown
 	st       Status
 
 	// Sender-owned.
-	persisted int64
-	client    *plugin.Client
-	nc        *notifier.Client
-	starts    int
-	failures  int // starts and crashes in a row without a successful batch
-	retries   int // plugin errors in a row
-	lastHC    time.Time
+	persisted   int64
+	noReadAhead bool // the history cannot bound a gap on its own: wait for a transaction
+	client      *plugin.Client
+	nc          *notifier.Client
+	starts      int
+	failures    int // starts and crashes in a row without a successful batch
+	retries     int // plugin errors in a row
+	lastHC      time.Time
 }
 
 func newRunner(h *Host, cfg PluginConfig) (*runner, error) {
@@ -69,6 +76,7 @@ func newRunner(h *Host, cfg PluginConfig) (*runner, error) {
 		ackPath: ackPath(h.opts.DataDir, cfg.Name),
 		wake:    make(chan struct{}, 1),
 		origin:  -1,
+		floor:   -1,
 		pos:     -1,
 	}
 	r.st = Status{Name: cfg.Name, State: StateStarting, QueueCapacity: cfg.QueueEvents, LastAcked: -1, Health: "unknown"}
@@ -118,6 +126,11 @@ func (r *runner) offer(events []znode.Event) {
 	}
 	zxid := events[0].Zxid
 	r.mu.Lock()
+	if zxid <= r.floor {
+		// Already delivered from the history while catching up.
+		r.mu.Unlock()
+		return
+	}
 	if r.origin < 0 {
 		r.origin = zxid - 1
 	}
@@ -325,6 +338,7 @@ func (r *runner) persist() {
 // with nothing to do, ctx done); a batch may be empty when history was
 // scanned without finding events for the plugin.
 func (r *runner) next(ctx context.Context, tick <-chan time.Time) (batch []notifier.Event, end int64, ok bool) {
+	ahead := r.canReadAhead()
 	r.mu.Lock()
 	if r.pos < 0 && r.origin >= 0 {
 		r.pos = r.origin
@@ -337,8 +351,13 @@ func (r *runner) next(ctx context.Context, tick <-chan time.Time) (batch []notif
 		r.mu.Unlock()
 		return batch, end, true
 	}
-	if r.lagging && r.sinkZxid > 0 {
+	if r.lagging && (r.sinkZxid > 0 || ahead) {
 		upto, pos := r.sinkZxid, r.pos
+		if upto == 0 {
+			// Nothing offered yet (the host just started): read the
+			// history to its end, without waiting for a new write.
+			upto = unbounded
+		}
 		r.mu.Unlock()
 		return r.catchUp(pos, upto)
 	}
@@ -405,9 +424,23 @@ func (r *runner) takeQueued() ([]notifier.Event, int64) {
 	return out, last
 }
 
+// canReadAhead reports whether a lagging plugin may catch up before any
+// transaction was offered, reading the history to its end. The host's own
+// Ring cannot serve that: before its first Append it knows nothing, not
+// even that it is behind.
+func (r *runner) canReadAhead() bool {
+	if r.noReadAhead {
+		return false
+	}
+	if ring, ok := r.h.history.(*Ring); ok {
+		return ring.Horizon() >= 0
+	}
+	return true
+}
+
 // catchUp reads the next batch from the history: events after pos up to
-// the newest transaction upto. When it reaches upto it switches the plugin
-// back to its queue.
+// the newest transaction upto, or to the end of the history when upto is
+// unbounded. When it gets there it switches the plugin back to its queue.
 func (r *runner) catchUp(pos, upto int64) ([]notifier.Event, int64, bool) {
 	if pos >= upto {
 		// Already past every transaction offered (an ack file written by a
@@ -422,21 +455,31 @@ func (r *runner) catchUp(pos, upto int64) ([]notifier.Event, int64, bool) {
 		return nil, 0, false
 	}
 	if !complete {
-		g := r.gap(pos, upto)
+		g, ok := r.gap(pos, upto)
+		if !ok {
+			// Reading ahead, the history tells neither where the gap
+			// ends nor the newest zxid: wait for the first transaction.
+			r.noReadAhead = true
+			return nil, 0, false
+		}
 		return []notifier.Event{g}, g.GapEnd, true
 	}
 	if full {
 		return evs, end, true
 	}
-	// Reached upto. Transactions after newest will be queued; those in
-	// (upto, newest] were offered while lagging and come from the history.
+	// Reached upto, or the end of the history at end. Transactions after
+	// newest will be queued; those in (end, newest] were offered while
+	// lagging and come from the history; those up to newest that are
+	// offered later (their Sink call lagging behind the history) were read
+	// already and are skipped.
 	r.mu.Lock()
-	newest := r.sinkZxid
+	newest := max(r.sinkZxid, end)
 	r.lagging = false
 	r.st.Lagging = false
+	r.floor = newest
 	r.mu.Unlock()
 	r.log.Info("notifier caught up from the change history; back on its queue", "zxid", newest)
-	for after := upto; after < newest; {
+	for after := end; after < newest; {
 		more, end, full, complete, err := r.fromHistory(after, newest, math.MaxInt)
 		if err != nil || !complete {
 			// The last stretch is gone already (or unreadable): the
@@ -454,15 +497,19 @@ func (r *runner) catchUp(pos, upto int64) ([]notifier.Event, int64, bool) {
 }
 
 // gap builds the gap event for events after pos that the history no
-// longer has, ending at the history's horizon when it is known.
-func (r *runner) gap(pos, upto int64) notifier.Event {
+// longer has, ending at the history's horizon when it is known. ok is false
+// when upto is unbounded and the horizon unknown.
+func (r *runner) gap(pos, upto int64) (ev notifier.Event, ok bool) {
 	end := upto
 	if hz, ok := r.h.history.(Horizoner); ok {
 		if h := hz.Horizon(); h > pos && h < upto {
 			end = h
 		}
 	}
-	return r.gapEvent(pos, end)
+	if end == unbounded {
+		return notifier.Event{}, false
+	}
+	return r.gapEvent(pos, end), true
 }
 
 // gapEvent builds the gap event for the zxids after pos up to end.
@@ -474,7 +521,9 @@ func (r *runner) gapEvent(pos, end int64) notifier.Event {
 
 // fromHistory collects the plugin's events with after < zxid <= upto, at
 // most limit of them (whole transactions). end is the zxid up to which the
-// history was read; full reports that limit stopped the read.
+// history was read (when upto is unbounded and the read was not stopped,
+// the last zxid the history holds, or after if none); full reports that
+// limit stopped the read.
 //
 // A read also stops (as if full) after scanLimit events, so a plugin whose
 // filter matches little never holds the history's lock for a long scan
@@ -497,7 +546,7 @@ func (r *runner) fromHistory(after, upto int64, limit int) (evs []notifier.Event
 		}
 		return true
 	})
-	if !full {
+	if !full && upto != unbounded {
 		end = upto
 	}
 	return evs, end, full, complete, err
