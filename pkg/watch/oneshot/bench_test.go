@@ -109,3 +109,48 @@ func BenchmarkRemoveWatcher(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkAddRemove measures arming and cancelling one watch on a path of
+// its own (the common exists-on-a-missing-node case) in a table holding
+// 1,000,000 watches.
+func BenchmarkAddRemove(b *testing.B) {
+	tb := New()
+	const conns, perConn, nPaths = 1000, 1000, 1_000_000
+	for c := 0; c < conns; c++ {
+		for j := 0; j < perConn; j++ {
+			tb.Add(Data, watchPath((c*(nPaths/conns)+j)%nPaths), uint64(c+1))
+		}
+	}
+	paths := make([]string, 1024)
+	for i := range paths {
+		paths[i] = watchPath(nPaths + i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p := paths[i%len(paths)]
+		i++
+		tb.Add(Data, p, 7)
+		tb.Remove(Data, p, 7)
+	}
+}
+
+// BenchmarkAddRemoveShared measures arming and cancelling a watch on a
+// path that ten other connections also watch.
+func BenchmarkAddRemoveShared(b *testing.B) {
+	tb := New()
+	const conns, perConn, nPaths = 1000, 1000, 100_000
+	for c := 0; c < conns; c++ {
+		for j := 0; j < perConn; j++ {
+			tb.Add(Data, watchPath((c*(nPaths/conns)+j)%nPaths), uint64(c+1))
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p := watchPath(i % nPaths)
+		i++
+		tb.Add(Data, p, 5000)
+		tb.Remove(Data, p, 5000)
+	}
+}

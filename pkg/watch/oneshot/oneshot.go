@@ -61,16 +61,37 @@ type Table struct {
 }
 
 // table is one kind's forward and reverse index.
+//
+// The forward side maps a path to a slot in sets, a slab of fixed-size path
+// sets. A path with one watcher keeps it inline in its slot; a path with
+// two or more has its watchers in a multiSet, itself a slot in multis.
+// Freed slots of both slabs are recycled through free lists. The reverse
+// side refers to a path by its slot number, so a ref is 8 bytes and holds
+// no pointer.
 type table struct {
-	paths    map[string]*pathSet    // forward: path -> its watchers
-	watchers map[uint64]*watcherSet // reverse: watcher -> its paths
-	pairs    int                    // number of (path, watcher) pairs
+	index     pathIndex              // forward: path -> slot in sets
+	sets      []pathSet              // path sets, by slot
+	freeSets  []uint32               // unused slots of sets
+	multis    []multiSet             // watcher lists of paths with 2+ watchers
+	freeMulti []int32                // unused slots of multis
+	watchers  map[uint64]*watcherSet // reverse: watcher -> its paths
+	pairs     int                    // number of (path, watcher) pairs
 }
 
 // pathSet is the set of watchers of one path.
 type pathSet struct {
 	path string
-	ws   []edge
+	// w and ri are the sole watcher and the index of its ref when m is 0.
+	w  uint64
+	ri int32
+	// m is 1 + the slot in multis holding the watchers when there are two
+	// or more, and 0 otherwise.
+	m int32
+}
+
+// multiSet is the list of watchers of a path that has two or more.
+type multiSet struct {
+	ws []edge
 	// pos maps a watcher to its index in ws; nil unless len(ws) has
 	// exceeded indexAbove.
 	pos map[uint64]int32
@@ -88,10 +109,10 @@ type watcherSet struct {
 	refs []ref
 }
 
-// ref is one watch as seen from its watcher: the path's set and the index
-// of the matching edge in it.
+// ref is one watch as seen from its watcher: the slot of the path's set
+// and the index of the matching edge in it (0 for an inline watcher).
 type ref struct {
-	p  *pathSet
+	ps uint32
 	fi int32
 }
 
@@ -100,7 +121,7 @@ func New() *Table {
 	t := &Table{}
 	for i := range t.kinds {
 		t.kinds[i] = table{
-			paths:    make(map[string]*pathSet),
+			index:    newPathIndex(),
 			watchers: make(map[uint64]*watcherSet),
 		}
 	}
@@ -123,11 +144,8 @@ func (t *Table) Add(k Kind, path string, w uint64) (added bool) {
 	if tb == nil {
 		return false
 	}
-	p := tb.paths[path]
-	if p == nil {
-		p = &pathSet{path: path}
-		tb.paths[path] = p
-	} else if p.find(w) >= 0 {
+	ps, _, known := tb.index.lookup(tb.sets, path)
+	if known && tb.find(&tb.sets[ps], w) >= 0 {
 		return false
 	}
 	ws := tb.watchers[w]
@@ -135,20 +153,45 @@ func (t *Table) Add(k Kind, path string, w uint64) (added bool) {
 		ws = &watcherSet{}
 		tb.watchers[w] = ws
 	}
-	fi, ri := int32(len(p.ws)), int32(len(ws.refs))
-	p.ws = append(p.ws, edge{w: w, ri: ri})
-	ws.refs = append(ws.refs, ref{p: p, fi: fi})
-	switch {
-	case p.pos != nil:
-		p.pos[w] = fi
-	case len(p.ws) > indexAbove:
-		p.pos = make(map[uint64]int32, 2*len(p.ws))
-		for i, e := range p.ws {
-			p.pos[e.w] = int32(i)
-		}
+	ri := int32(len(ws.refs))
+	var fi int32
+	if !known {
+		ps = tb.allocSet(pathSet{path: path, w: w, ri: ri})
+		tb.index.insert(path, ps)
+	} else {
+		fi = tb.appendEdge(ps, edge{w: w, ri: ri})
 	}
+	ws.refs = append(ws.refs, ref{ps: ps, fi: fi})
 	tb.pairs++
 	return true
+}
+
+// appendEdge adds e to the known path set in slot ps, moving an inline
+// watcher out to a multiSet first, and returns e's index.
+func (tb *table) appendEdge(ps uint32, e edge) int32 {
+	p := &tb.sets[ps]
+	if p.m == 0 {
+		mi := tb.allocMulti()
+		ms := &tb.multis[mi]
+		ms.ws = make([]edge, 2, 4)
+		ms.ws[0] = edge{w: p.w, ri: p.ri}
+		ms.ws[1] = e
+		p.w, p.ri, p.m = 0, 0, mi+1
+		return 1
+	}
+	ms := &tb.multis[p.m-1]
+	fi := int32(len(ms.ws))
+	ms.ws = append(ms.ws, e)
+	switch {
+	case ms.pos != nil:
+		ms.pos[e.w] = fi
+	case len(ms.ws) > indexAbove:
+		ms.pos = make(map[uint64]int32, 2*len(ms.ws))
+		for i, x := range ms.ws {
+			ms.pos[x.w] = int32(i)
+		}
+	}
+	return fi
 }
 
 // Trigger removes every watch of kind k on path and then calls fn once for
@@ -162,22 +205,36 @@ func (t *Table) Trigger(k Kind, path string, fn func(w uint64)) {
 	if tb == nil {
 		return
 	}
-	p := tb.paths[path]
-	if p == nil {
+	ps, at, ok := tb.index.lookup(tb.sets, path)
+	if !ok {
 		return
 	}
-	delete(tb.paths, path)
-	for _, e := range p.ws {
+	tb.index.removeAt(at)
+	p := tb.sets[ps]
+	if p.m == 0 {
+		tb.unlinkRef(p.w, p.ri)
+		tb.freeSet(ps)
+		tb.pairs--
+		if fn != nil {
+			fn(p.w)
+		}
+		return
+	}
+	ws := tb.multis[p.m-1].ws
+	for _, e := range ws {
 		tb.unlinkRef(e.w, e.ri)
 	}
-	tb.pairs -= len(p.ws)
+	tb.freeMultiSet(p.m - 1)
+	tb.freeSet(ps)
+	tb.pairs -= len(ws)
 	if fn == nil {
 		return
 	}
-	// p is detached from the table now, so its slice is ours to reorder
-	// and stays valid whatever fn does to t.
-	slices.SortFunc(p.ws, func(a, b edge) int { return cmp.Compare(a.w, b.w) })
-	for _, e := range p.ws {
+	// ws is detached from the table now (a recycled multiSet slot gets a
+	// fresh slice), so it is ours to reorder and stays valid whatever fn
+	// does to t.
+	slices.SortFunc(ws, func(a, b edge) int { return cmp.Compare(a.w, b.w) })
+	for _, e := range ws {
 		fn(e.w)
 	}
 }
@@ -189,16 +246,21 @@ func (t *Table) Remove(k Kind, path string, w uint64) (removed bool) {
 	if tb == nil {
 		return false
 	}
-	p := tb.paths[path]
-	if p == nil {
+	ps, _, ok := tb.index.lookup(tb.sets, path)
+	if !ok {
 		return false
 	}
-	fi := p.find(w)
+	p := &tb.sets[ps]
+	fi := tb.find(p, w)
 	if fi < 0 {
 		return false
 	}
-	tb.unlinkRef(w, p.ws[fi].ri)
-	tb.unlinkEdge(p, fi)
+	ri := p.ri
+	if p.m != 0 {
+		ri = tb.multis[p.m-1].ws[fi].ri
+	}
+	tb.unlinkRef(w, ri)
+	tb.unlinkEdge(ps, fi)
 	tb.pairs--
 	return true
 }
@@ -209,8 +271,8 @@ func (t *Table) Contains(k Kind, path string, w uint64) bool {
 	if tb == nil {
 		return false
 	}
-	p := tb.paths[path]
-	return p != nil && p.find(w) >= 0
+	ps, _, ok := tb.index.lookup(tb.sets, path)
+	return ok && tb.find(&tb.sets[ps], w) >= 0
 }
 
 // RemoveWatcher removes all watches of both kinds held by w, as when its
@@ -224,7 +286,7 @@ func (t *Table) RemoveWatcher(w uint64) {
 		}
 		delete(tb.watchers, w)
 		for _, r := range ws.refs {
-			tb.unlinkEdge(r.p, r.fi)
+			tb.unlinkEdge(r.ps, r.fi)
 		}
 		tb.pairs -= len(ws.refs)
 	}
@@ -243,7 +305,7 @@ func (t *Table) Paths(k Kind, w uint64) []string {
 	}
 	out := make([]string, len(ws.refs))
 	for i, r := range ws.refs {
-		out[i] = r.p.path
+		out[i] = tb.sets[r.ps].path
 	}
 	slices.Sort(out)
 	return out
@@ -256,12 +318,17 @@ func (t *Table) Watchers(k Kind, path string) []uint64 {
 	if tb == nil {
 		return nil
 	}
-	p := tb.paths[path]
-	if p == nil {
+	ps, _, ok := tb.index.lookup(tb.sets, path)
+	if !ok {
 		return nil
 	}
-	out := make([]uint64, len(p.ws))
-	for i, e := range p.ws {
+	p := &tb.sets[ps]
+	if p.m == 0 {
+		return []uint64{p.w}
+	}
+	ws := tb.multis[p.m-1].ws
+	out := make([]uint64, len(ws))
+	for i, e := range ws {
 		out[i] = e.w
 	}
 	slices.Sort(out)
@@ -279,7 +346,7 @@ func (t *Table) Len(k Kind) int {
 // PathCount returns the number of distinct paths with a watch of kind k.
 func (t *Table) PathCount(k Kind) int {
 	if tb := t.kind(k); tb != nil {
-		return len(tb.paths)
+		return tb.index.n
 	}
 	return 0
 }
@@ -292,16 +359,24 @@ func (t *Table) WatcherCount(k Kind) int {
 	return 0
 }
 
-// find returns the index of w in p.ws, or -1.
-func (p *pathSet) find(w uint64) int32 {
-	if p.pos != nil {
-		if i, ok := p.pos[w]; ok {
+// find returns the index of w among p's watchers (0 for an inline one), or
+// -1.
+func (tb *table) find(p *pathSet, w uint64) int32 {
+	if p.m == 0 {
+		if p.w == w {
+			return 0
+		}
+		return -1
+	}
+	ms := &tb.multis[p.m-1]
+	if ms.pos != nil {
+		if i, ok := ms.pos[w]; ok {
 			return i
 		}
 		return -1
 	}
-	for i := range p.ws {
-		if p.ws[i].w == w {
+	for i := range ms.ws {
+		if ms.ws[i].w == w {
 			return int32(i)
 		}
 	}
@@ -318,9 +393,12 @@ func (tb *table) unlinkRef(w uint64, ri int32) {
 	if ri != last {
 		moved := ws.refs[last]
 		ws.refs[ri] = moved
-		moved.p.ws[moved.fi].ri = ri
+		if p := &tb.sets[moved.ps]; p.m == 0 {
+			p.ri = ri
+		} else {
+			tb.multis[p.m-1].ws[moved.fi].ri = ri
+		}
 	}
-	ws.refs[last] = ref{} // drop the pointer for the GC
 	ws.refs = ws.refs[:last]
 	if last == 0 {
 		delete(tb.watchers, w)
@@ -329,33 +407,90 @@ func (tb *table) unlinkRef(w uint64, ri int32) {
 	ws.refs = shrink(ws.refs)
 }
 
-// unlinkEdge removes entry fi from p by moving the last entry into its
-// place, and repoints the moved entry's ref. It deletes p from the table
-// when it becomes empty. The ref pointing at the removed edge is left to
-// the caller.
-func (tb *table) unlinkEdge(p *pathSet, fi int32) {
-	gone := p.ws[fi].w
-	last := int32(len(p.ws) - 1)
-	if fi != last {
-		moved := p.ws[last]
-		p.ws[fi] = moved
-		tb.watchers[moved.w].refs[moved.ri].fi = fi
-		if p.pos != nil {
-			p.pos[moved.w] = fi
-		}
-	}
-	p.ws = p.ws[:last]
-	if last == 0 {
-		delete(tb.paths, p.path)
+// unlinkEdge removes entry fi from the path set in slot ps by moving the
+// last entry into its place, and repoints the moved entry's ref. A set left
+// with one watcher takes it inline again; an empty one is deleted from the
+// table. The ref pointing at the removed edge is left to the caller.
+func (tb *table) unlinkEdge(ps uint32, fi int32) {
+	p := &tb.sets[ps]
+	if p.m == 0 {
+		tb.index.remove(p.path, ps)
+		tb.freeSet(ps)
 		return
 	}
-	if p.pos != nil {
-		delete(p.pos, gone)
-		if len(p.ws) <= dropIndexAt {
-			p.pos = nil
+	ms := &tb.multis[p.m-1]
+	gone := ms.ws[fi].w
+	last := int32(len(ms.ws) - 1)
+	if fi != last {
+		moved := ms.ws[last]
+		ms.ws[fi] = moved
+		tb.watchers[moved.w].refs[moved.ri].fi = fi
+		if ms.pos != nil {
+			ms.pos[moved.w] = fi
 		}
 	}
-	p.ws = shrink(p.ws)
+	ms.ws = ms.ws[:last]
+	if ms.pos != nil {
+		delete(ms.pos, gone)
+		if len(ms.ws) <= dropIndexAt {
+			ms.pos = nil
+		}
+	}
+	if last == 1 {
+		// The remaining watcher is at index 0, which is also the index
+		// an inline watcher's ref records.
+		e := ms.ws[0]
+		tb.freeMultiSet(p.m - 1)
+		p.w, p.ri, p.m = e.w, e.ri, 0
+		return
+	}
+	ms.ws = shrink(ms.ws)
+}
+
+// allocSet stores p in a free slot of tb.sets and returns the slot.
+func (tb *table) allocSet(p pathSet) uint32 {
+	if n := len(tb.freeSets); n > 0 {
+		ps := tb.freeSets[n-1]
+		tb.freeSets = tb.freeSets[:n-1]
+		tb.sets[ps] = p
+		return ps
+	}
+	tb.sets = append(tb.sets, p)
+	return uint32(len(tb.sets) - 1)
+}
+
+// freeSet clears slot ps of tb.sets and makes it available again. When no
+// path is left, the slab and its free list are released, so a table that
+// drains does not pin its peak memory.
+func (tb *table) freeSet(ps uint32) {
+	if tb.index.n == 0 {
+		tb.sets, tb.freeSets = nil, nil
+		return
+	}
+	tb.sets[ps] = pathSet{}
+	tb.freeSets = append(tb.freeSets, ps)
+}
+
+// allocMulti returns an empty slot of tb.multis.
+func (tb *table) allocMulti() int32 {
+	if n := len(tb.freeMulti); n > 0 {
+		mi := tb.freeMulti[n-1]
+		tb.freeMulti = tb.freeMulti[:n-1]
+		return mi
+	}
+	tb.multis = append(tb.multis, multiSet{})
+	return int32(len(tb.multis) - 1)
+}
+
+// freeMultiSet clears slot mi of tb.multis, dropping its slice and map, and
+// makes it available again.
+func (tb *table) freeMultiSet(mi int32) {
+	tb.multis[mi] = multiSet{}
+	if len(tb.freeMulti)+1 == len(tb.multis) {
+		tb.multis, tb.freeMulti = nil, nil
+		return
+	}
+	tb.freeMulti = append(tb.freeMulti, mi)
 }
 
 // shrink returns s in a smaller backing array when at most a quarter of

@@ -390,38 +390,101 @@ func TestAgainstModel(t *testing.T) {
 }
 
 // checkInvariants verifies that the forward and reverse indexes mirror
-// each other exactly and that the counters match.
+// each other exactly, that a path keeps its watcher inline exactly when it
+// has one, that the slabs' free lists cover exactly the unused slots and
+// that the counters match.
 func checkInvariants(t *testing.T, tb *Table) {
 	t.Helper()
 	for k := range tb.kinds {
 		x := &tb.kinds[k]
+		// edges calls fn for each watcher edge of the set in slot ps.
+		edges := func(path string, p *pathSet, fn func(i int32, e edge)) int {
+			if p.m == 0 {
+				fn(0, edge{w: p.w, ri: p.ri})
+				return 1
+			}
+			if p.m < 0 || int(p.m) > len(x.multis) {
+				t.Fatalf("kind %d: %q refers to multi slot %d of %d", k, path, p.m-1, len(x.multis))
+			}
+			ms := &x.multis[p.m-1]
+			if len(ms.ws) < 2 {
+				t.Fatalf("kind %d: %q has %d watchers in a multi set, want inline", k, path, len(ms.ws))
+			}
+			if ms.pos != nil && len(ms.pos) != len(ms.ws) {
+				t.Fatalf("kind %d: %q pos has %d entries, ws %d", k, path, len(ms.pos), len(ms.ws))
+			}
+			if ms.pos == nil && len(ms.ws) > indexAbove {
+				t.Fatalf("kind %d: %q has %d watchers and no pos map", k, path, len(ms.ws))
+			}
+			for i, e := range ms.ws {
+				if ms.pos != nil && ms.pos[e.w] != int32(i) {
+					t.Fatalf("kind %d: %q pos[%d] = %d, want %d", k, path, e.w, ms.pos[e.w], i)
+				}
+				fn(int32(i), e)
+			}
+			return len(ms.ws)
+		}
 		pairs := 0
-		for path, p := range x.paths {
-			if p.path != path {
-				t.Fatalf("kind %d: path set %q stored under %q", k, p.path, path)
+		usedSets := map[uint32]bool{}
+		usedMultis := map[int32]bool{}
+		indexed := 0
+		for _, e := range x.index.entries {
+			if e == 0 {
+				continue
 			}
-			if len(p.ws) == 0 {
-				t.Fatalf("kind %d: empty path set %q kept", k, path)
+			indexed++
+			ps := uint32(e) - 1
+			if int(ps) >= len(x.sets) {
+				t.Fatalf("kind %d: index entry for slot %d of %d", k, ps, len(x.sets))
 			}
-			if p.pos != nil && len(p.pos) != len(p.ws) {
-				t.Fatalf("kind %d: %q pos has %d entries, ws %d", k, path, len(p.pos), len(p.ws))
+			path := x.sets[ps].path
+			if got, _, ok := x.index.lookup(x.sets, path); !ok || got != ps {
+				t.Fatalf("kind %d: %q in slot %d not found by lookup (%d, %v)", k, path, ps, got, ok)
 			}
-			if p.pos == nil && len(p.ws) > indexAbove {
-				t.Fatalf("kind %d: %q has %d watchers and no pos map", k, path, len(p.ws))
+			if uint32(e>>32) != x.index.hash(path) {
+				t.Fatalf("kind %d: %q indexed with a wrong hash", k, path)
 			}
-			for i, e := range p.ws {
+			p := &x.sets[ps]
+			if usedSets[ps] {
+				t.Fatalf("kind %d: slot %d used twice", k, ps)
+			}
+			usedSets[ps] = true
+			if p.m != 0 {
+				if usedMultis[p.m-1] {
+					t.Fatalf("kind %d: multi slot %d used twice", k, p.m-1)
+				}
+				usedMultis[p.m-1] = true
+			}
+			pairs += edges(path, p, func(i int32, e edge) {
 				ws := x.watchers[e.w]
 				if ws == nil || int(e.ri) >= len(ws.refs) {
 					t.Fatalf("kind %d: edge %q/%d has no ref", k, path, e.w)
 				}
-				if r := ws.refs[e.ri]; r.p != p || int(r.fi) != i {
+				if r := ws.refs[e.ri]; r.ps != ps || r.fi != i {
 					t.Fatalf("kind %d: edge %q/%d ref mismatch", k, path, e.w)
 				}
-				if p.pos != nil && p.pos[e.w] != int32(i) {
-					t.Fatalf("kind %d: %q pos[%d] = %d, want %d", k, path, e.w, p.pos[e.w], i)
-				}
+			})
+		}
+		if indexed != x.index.n {
+			t.Fatalf("kind %d: index holds %d entries, counts %d", k, indexed, x.index.n)
+		}
+		for _, ps := range x.freeSets {
+			if usedSets[ps] || int(ps) >= len(x.sets) || x.sets[ps] != (pathSet{}) {
+				t.Fatalf("kind %d: free slot %d is in use, out of range or not cleared", k, ps)
 			}
-			pairs += len(p.ws)
+			usedSets[ps] = true
+		}
+		if len(usedSets) != len(x.sets) {
+			t.Fatalf("kind %d: %d slots, %d used or free", k, len(x.sets), len(usedSets))
+		}
+		for _, mi := range x.freeMulti {
+			if usedMultis[mi] || int(mi) >= len(x.multis) || x.multis[mi].ws != nil || x.multis[mi].pos != nil {
+				t.Fatalf("kind %d: free multi slot %d is in use, out of range or not cleared", k, mi)
+			}
+			usedMultis[mi] = true
+		}
+		if len(usedMultis) != len(x.multis) {
+			t.Fatalf("kind %d: %d multi slots, %d used or free", k, len(x.multis), len(usedMultis))
 		}
 		refs := 0
 		for w, ws := range x.watchers {
@@ -429,8 +492,11 @@ func checkInvariants(t *testing.T, tb *Table) {
 				t.Fatalf("kind %d: empty watcher set %d kept", k, w)
 			}
 			for _, r := range ws.refs {
-				if x.paths[r.p.path] != r.p {
-					t.Fatalf("kind %d: watcher %d refers to detached path %q", k, w, r.p.path)
+				if int(r.ps) >= len(x.sets) {
+					t.Fatalf("kind %d: watcher %d refers to slot %d of %d", k, w, r.ps, len(x.sets))
+				}
+				if got, _, ok := x.index.lookup(x.sets, x.sets[r.ps].path); !ok || got != r.ps {
+					t.Fatalf("kind %d: watcher %d refers to detached slot %d", k, w, r.ps)
 				}
 			}
 			refs += len(ws.refs)
@@ -438,5 +504,167 @@ func checkInvariants(t *testing.T, tb *Table) {
 		if pairs != refs || pairs != x.pairs {
 			t.Fatalf("kind %d: pairs counter %d, forward %d, reverse %d", k, x.pairs, pairs, refs)
 		}
+	}
+}
+
+// TestWatcherCountTransitions walks one path through 1 -> 2 -> 1 -> 0
+// watchers by every way a watch can leave (Remove, RemoveWatcher, Trigger),
+// with a neighbour path sharing the watchers so that reverse entries move,
+// and checks the answers and the inline/list representation at each step.
+func TestWatcherCountTransitions(t *testing.T) {
+	const path, other = "/a", "/b"
+	leave := []struct {
+		name string
+		drop func(tb *Table, w uint64)
+	}{
+		{"remove", func(tb *Table, w uint64) { tb.Remove(Data, path, w) }},
+		{"remove watcher", func(tb *Table, w uint64) { tb.RemoveWatcher(w) }},
+	}
+	for _, first := range leave {
+		for _, second := range leave {
+			t.Run(first.name+" then "+second.name, func(t *testing.T) {
+				tb := New()
+				tb.Add(Data, other, 1)
+				tb.Add(Data, other, 2)
+				steps := []struct {
+					do   func()
+					want []uint64
+				}{
+					{func() { tb.Add(Data, path, 1) }, []uint64{1}},
+					{func() { tb.Add(Data, path, 2) }, []uint64{1, 2}},
+					{func() { first.drop(tb, 1) }, []uint64{2}},
+					{func() { tb.Add(Data, path, 3) }, []uint64{2, 3}},
+					{func() { second.drop(tb, 3) }, []uint64{2}},
+					{func() { second.drop(tb, 2) }, nil},
+				}
+				for i, s := range steps {
+					s.do()
+					checkInvariants(t, tb)
+					if got := tb.Watchers(Data, path); !slices.Equal(got, s.want) {
+						t.Fatalf("step %d: Watchers = %v, want %v", i, got, s.want)
+					}
+					for _, w := range s.want {
+						if !tb.Contains(Data, path, w) {
+							t.Fatalf("step %d: Contains(%d) = false", i, w)
+						}
+					}
+					x := &tb.kinds[Data]
+					if ps, _, ok := x.index.lookup(x.sets, path); ok {
+						if inline := x.sets[ps].m == 0; inline != (len(s.want) == 1) {
+							t.Fatalf("step %d: inline = %v with %d watchers", i, inline, len(s.want))
+						}
+					}
+				}
+				if got := tb.PathCount(Data); got > 1 {
+					t.Fatalf("PathCount = %d after emptying %s", got, path)
+				}
+			})
+		}
+	}
+	t.Run("trigger of one and of two", func(t *testing.T) {
+		tb := New()
+		tb.Add(Data, other, 1)
+		tb.Add(Data, path, 1)
+		var got []uint64
+		tb.Trigger(Data, path, func(w uint64) { got = append(got, w) })
+		checkInvariants(t, tb)
+		if !slices.Equal(got, []uint64{1}) {
+			t.Fatalf("Trigger of one fired %v", got)
+		}
+		tb.Add(Data, path, 2)
+		tb.Add(Data, path, 1)
+		got = nil
+		tb.Trigger(Data, path, func(w uint64) { got = append(got, w) })
+		checkInvariants(t, tb)
+		if !slices.Equal(got, []uint64{1, 2}) {
+			t.Fatalf("Trigger of two fired %v", got)
+		}
+		if tb.PathCount(Data) != 1 || tb.Len(Data) != 1 {
+			t.Fatalf("PathCount, Len = %d, %d, want 1, 1", tb.PathCount(Data), tb.Len(Data))
+		}
+	})
+}
+
+// TestSlotsRecycled checks that slots freed by consumed paths are reused
+// and that a table that drains releases its slabs.
+func TestSlotsRecycled(t *testing.T) {
+	tb := New()
+	x := &tb.kinds[Data]
+	for i := range 100 {
+		tb.Add(Data, fmt.Sprintf("/n%d", i), uint64(i%7))
+		tb.Add(Data, fmt.Sprintf("/n%d", i%10), uint64(100+i%3))
+	}
+	peak, peakMulti := len(x.sets), len(x.multis)
+	for round := range 5 {
+		for i := range 50 {
+			tb.Trigger(Data, fmt.Sprintf("/n%d", i), nil)
+		}
+		for i := range 50 {
+			tb.Add(Data, fmt.Sprintf("/n%d", i), uint64(round))
+			tb.Add(Data, fmt.Sprintf("/n%d", i%10), uint64(200+round))
+		}
+		checkInvariants(t, tb)
+		if len(x.sets) != peak || len(x.multis) > peakMulti {
+			t.Fatalf("round %d: slabs grew to %d/%d from %d/%d", round, len(x.sets), len(x.multis), peak, peakMulti)
+		}
+	}
+	for w := range uint64(300) {
+		tb.RemoveWatcher(w)
+	}
+	checkInvariants(t, tb)
+	if tb.Len(Data) != 0 || x.sets != nil || x.multis != nil || x.freeSets != nil || x.freeMulti != nil {
+		t.Fatalf("drained table keeps Len %d, slabs %d/%d", tb.Len(Data), len(x.sets), len(x.multis))
+	}
+}
+
+// TestIndexChurn grows the path index through several resizes and shrinks
+// it again with random adds, removes and triggers over many paths, checking
+// every answer against a model and that all entries stay reachable.
+func TestIndexChurn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	tb := New()
+	model := map[string]map[uint64]bool{}
+	const nPaths, watchers = 3000, 5
+	for phase, addPct := range []int{80, 60, 20, 0} {
+		for step := 0; step < 20000; step++ {
+			p := fmt.Sprintf("/c/%d", rng.IntN(nPaths))
+			w := uint64(rng.IntN(watchers))
+			switch r := rng.IntN(100); {
+			case r < addPct:
+				if got, want := tb.Add(Data, p, w), !model[p][w]; got != want {
+					t.Fatalf("phase %d step %d: Add(%s,%d) = %v, want %v", phase, step, p, w, got, want)
+				}
+				if model[p] == nil {
+					model[p] = map[uint64]bool{}
+				}
+				model[p][w] = true
+			case r%2 == 0:
+				if got, want := tb.Remove(Data, p, w), model[p][w]; got != want {
+					t.Fatalf("phase %d step %d: Remove(%s,%d) = %v, want %v", phase, step, p, w, got, want)
+				}
+				delete(model[p], w)
+				if len(model[p]) == 0 {
+					delete(model, p)
+				}
+			default:
+				n := 0
+				tb.Trigger(Data, p, func(uint64) { n++ })
+				if n != len(model[p]) {
+					t.Fatalf("phase %d step %d: Trigger(%s) fired %d, want %d", phase, step, p, n, len(model[p]))
+				}
+				delete(model, p)
+			}
+		}
+		checkInvariants(t, tb)
+		if tb.PathCount(Data) != len(model) {
+			t.Fatalf("phase %d: PathCount = %d, model %d", phase, tb.PathCount(Data), len(model))
+		}
+	}
+	for p := range model {
+		tb.Trigger(Data, p, nil)
+	}
+	checkInvariants(t, tb)
+	if x := &tb.kinds[Data]; x.index.entries != nil || tb.PathCount(Data) != 0 {
+		t.Fatalf("drained index keeps %d entries, PathCount %d", len(x.index.entries), tb.PathCount(Data))
 	}
 }
