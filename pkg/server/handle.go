@@ -157,7 +157,7 @@ func (s *Server) handleRequest(c *conn, frameBytes []byte) bool {
 		err = derr
 	}
 	code := proto.Code(err)
-	if err != nil && code == proto.CodeSystemError {
+	if err != nil && code == proto.CodeSystemError && !errors.Is(err, errStorageUnavailable) {
 		s.log.Error("request failed", "op", proto.OpName(h.Type), "session", hex64(sess.id), "err", err)
 	}
 	s.push(r, code, body)

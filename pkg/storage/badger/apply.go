@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
@@ -68,7 +69,7 @@ func (s *Store) applier() {
 		err := s.applyPending()
 		if waiter != nil {
 			waiter <- err
-		} else if err != nil {
+		} else if err != nil && !errors.Is(err, errLowSpace) {
 			s.log.Error("badger: applying logged writes failed; they stay in the write-ahead log and are retried", "dir", s.dir, "err", err)
 		}
 	}
@@ -84,6 +85,20 @@ func (s *Store) applyPending() error {
 	if len(batch) == 0 {
 		return nil
 	}
+	if err := checkSpace(s.dir, s.opts.spaceReserve()); err != nil {
+		s.pmu.Lock()
+		s.pending = append(batch, s.pending...)
+		s.pmu.Unlock()
+		if !s.lowSpace {
+			s.log.Warn("badger: disk almost full; writes stay in the write-ahead log until space is freed", "dir", s.dir, "err", err)
+			s.lowSpace = true
+		}
+		return err
+	}
+	if s.lowSpace {
+		s.log.Info("badger: disk space available again; applying the write-ahead log", "dir", s.dir)
+		s.lowSpace = false
+	}
 	// Requests logged together share a record; apply whole records so the
 	// recorded WAL position is always a record boundary.
 	if err := s.applyChunked(batch); err != nil {
@@ -96,6 +111,36 @@ func (s *Store) applyPending() error {
 	s.pruneEvents(time.Now())
 	if err := s.wal.releaseUpTo(batch[len(batch)-1].seq); err != nil {
 		s.log.Warn("badger: could not delete applied write-ahead log segments", "dir", s.dir, "err", err)
+	}
+	return nil
+}
+
+// Badger writes its memtables and value log through mmapped files that
+// grow sparsely; on a full filesystem, touching a page that has no block
+// kills the process with SIGBUS instead of returning an error. So badger
+// is written only when the filesystem has spaceReserve bytes free: enough
+// for every file badger may be filling plus the next ones. Below that the
+// applier leaves the records in the write-ahead log, whose segments are
+// allocated up front (fallocate fails cleanly when the disk is full), and
+// tries again at its next run. Commits go on into the log until it needs
+// a new segment; then they fail, and the server undoes them and refuses
+// writes until space is freed.
+
+// spaceReserve is the free space badger must have before it is written.
+func (o *Options) spaceReserve() uint64 {
+	return uint64(2*o.ValueLogFileSize + 4*o.MemTableSize)
+}
+
+// errLowSpace means the applier held back because the disk is almost full.
+var errLowSpace = errors.New("not enough free disk space to write badger safely")
+
+func checkSpace(dir string, need uint64) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("check free space: %w", err)
+	}
+	if free := st.Bavail * uint64(st.Bsize); free < need {
+		return fmt.Errorf("%w: %d bytes free on the filesystem of %s, at least %d needed", errLowSpace, free, dir, need)
 	}
 	return nil
 }

@@ -54,10 +54,11 @@ const (
 	// DefaultIndexCacheSize bounds the memory of table indexes and bloom
 	// filters (0 would keep every index in memory, growing with the store).
 	DefaultIndexCacheSize = 4 << 20
-	// DefaultValueLogFileSize keeps value-log files at 64 MiB instead of
+	// DefaultValueLogFileSize keeps value-log files at 16 MiB instead of
 	// badger's 1 GiB, so garbage collection can reclaim space in small
-	// steps on a small store.
-	DefaultValueLogFileSize = 64 << 20
+	// steps on a small store, and so the free space badger must be sure of
+	// before each write (see spaceReserve) stays small.
+	DefaultValueLogFileSize = 16 << 20
 	// DefaultGCInterval is how often the value log is garbage collected.
 	// Only values over 1 MiB live there, so a rare pass is enough.
 	DefaultGCInterval = 10 * time.Minute
@@ -210,6 +211,7 @@ type Store struct {
 	lastZxid int64
 	evIndex  []evMeta // retained change-log events, oldest first
 	evBytes  int64
+	lowSpace bool // the applier is holding back for lack of disk space
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -233,6 +235,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	fresh, err := prepareDir(abs)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkSpace(abs, opts.spaceReserve()); err != nil {
+		return nil, fmt.Errorf("badger: open data dir %s: %w", abs, err)
 	}
 	if fresh {
 		opts.Logger.Info("initialising new data dir", "dir", abs)

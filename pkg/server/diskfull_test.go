@@ -1,0 +1,105 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zkx-dev/zkx/pkg/proto"
+	"github.com/zkx-dev/zkx/pkg/storage/badger"
+	"github.com/zkx-dev/zkx/pkg/znode"
+)
+
+// TestRealDiskFull runs zkx on badger on a small tmpfs that is then filled
+// up: writes that need new space fail with an error and are undone, reads
+// go on, and once space is freed writes succeed again. It needs to mount
+// a tmpfs (root, as in CI).
+func TestRealDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("mounts a tmpfs")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=192m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s); this test needs root", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+
+	store, err := badger.Open(filepath.Join(mnt, "data"), badger.Options{Sync: true, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	s, err := New(Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond, MaxBuffer: 2 << 20, Backend: store, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		store.Close()
+	})
+	c := connectRaw(t, s.Addr().String())
+	mustCall(t, c, proto.OpCreate, &proto.CreateRequest{Path: "/kept", Data: []byte("before"), ACL: znode.OpenACLUnsafe}, nil)
+
+	// Fill the filesystem to the last block.
+	filler := filepath.Join(mnt, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Statfs_t
+	syscall.Statfs(mnt, &st)
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(st.Bavail)*int64(st.Bsize)); err != nil {
+		t.Fatalf("fill the tmpfs: %v", err)
+	}
+	f.Close()
+
+	// Write until a write fails: the preallocated log takes some first.
+	big := bytes.Repeat([]byte("x"), 1<<20)
+	failed := false
+	for i := 0; i < 400 && !failed; i++ {
+		code := c.call(proto.OpSetData, &proto.SetDataRequest{Path: "/kept", Data: big, Version: -1}, nil)
+		switch code {
+		case 0:
+		case proto.CodeSystemError:
+			failed = true
+		default:
+			t.Fatalf("write %d on a full disk: %s, want ok or SystemError", i, proto.CodeName(code))
+		}
+	}
+	if !failed {
+		t.Fatal("400 MiB of writes on a full 192 MiB filesystem all succeeded")
+	}
+	// Reads go on, and show the last acknowledged value, not the undone one.
+	var gd proto.GetDataResponse
+	if code := c.call(proto.OpGetData, &proto.GetDataRequest{Path: "/kept"}, &gd); code != 0 {
+		t.Fatalf("read on a full disk: %s", proto.CodeName(code))
+	}
+	var ex proto.ExistsResponse
+	mustCall(t, c, proto.OpExists, &proto.ExistsRequest{Path: "/kept"}, &ex)
+	if gd.Stat.Version != ex.Stat.Version {
+		t.Errorf("two reads disagree on the version: %d and %d", gd.Stat.Version, ex.Stat.Version)
+	}
+
+	// Free the space: after the backoff, writes succeed again.
+	os.Remove(filler)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code := c.call(proto.OpCreate, &proto.CreateRequest{Path: "/after", ACL: znode.OpenACLUnsafe}, nil)
+		if code == 0 {
+			break
+		}
+		if code != proto.CodeSystemError || time.Now().After(deadline) {
+			t.Fatalf("create after freeing space: %s", proto.CodeName(code))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
