@@ -165,6 +165,12 @@ func (s *Server) handleRequest(c *conn, frameBytes []byte) bool {
 	return r.closeAfter == ""
 }
 
+// entry is what the request hands to the pipeline: its batch, events,
+// notifications and the undo of its write.
+func (r *request) entry() *entry {
+	return &entry{batch: r.batch, events: r.events, out: r.out, undo: r.undo}
+}
+
 // push queues the reply (after the request's notifications) on the pipeline.
 func (s *Server) push(r *request, code int32, body encodeFn) {
 	hdr := proto.ReplyHeader{Xid: r.xid, Zxid: s.lastZxid, Err: code}
@@ -178,7 +184,9 @@ func (s *Server) push(r *request, code int32, body encodeFn) {
 			body(e)
 		}
 	})
-	e := &entry{batch: r.batch, events: r.events, out: append(r.out, delivery{c: r.c, frame: reply}), undo: r.undo, xid: r.xid}
+	r.out = append(r.out, delivery{c: r.c, frame: reply})
+	e := r.entry()
+	e.xid = r.xid
 	e.reply = &e.out[len(e.out)-1]
 	if r.closeAfter != "" {
 		c, reason := r.c, r.closeAfter
@@ -718,19 +726,15 @@ func (s *Server) closeSession(sess *session, why string) {
 		return
 	}
 	sess.closing = true
-	zxid := s.lastZxid + 1
-	out := s.tree.KillSession(tree.Txn{Zxid: zxid, Time: nowMillis(), Session: sess.id})
-	s.lastZxid = zxid
-	b := out.Batch
-	b.Zxid = zxid
-	b.SessionDeletes = append(b.SessionDeletes, sess.id)
-	b.Events = out.Events
+	out := s.tree.KillSession(s.txn(sess.id, nil))
+	r := &request{}
+	s.commit(r, out)
+	r.batch.SessionDeletes = append(r.batch.SessionDeletes, sess.id)
 	s.sessions.remove(sess)
-	s.window.Append(out.Events)
-	e := &entry{batch: &b, events: out.Events, out: s.fire(out.Events, nil)}
+	e := r.entry()
 	e.undo = func() {
 		// The session and its ephemerals live on; expiry will try again.
-		out.Undo()
+		r.undo()
 		sess.closing = false
 		s.sessions.byID[sess.id] = sess
 		s.sessions.touch(sess, time.Now())

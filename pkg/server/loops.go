@@ -76,7 +76,7 @@ func (s *Server) reapContainers(budget int) int {
 		}
 		r := &request{}
 		s.commit(r, out)
-		s.pipe.push(&entry{batch: r.batch, events: r.events, out: r.out, undo: r.undo})
+		s.pipe.push(r.entry())
 		deleted++
 	}
 	if deleted > 0 {

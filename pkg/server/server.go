@@ -213,14 +213,7 @@ func (s *Server) load() error {
 			return fmt.Errorf("server: read change log: %w", err)
 		}
 		s.window = changelog.New(horizon, s.opts.ReplayWindow)
-		for i := 0; i < len(evs); {
-			j := i
-			for j < len(evs) && evs[j].Zxid == evs[i].Zxid {
-				j++
-			}
-			s.window.Append(evs[i:j])
-			i = j
-		}
+		s.window.Append(evs) // it keeps whole transactions within its bounds
 	}
 	s.sessions = newSessionTable(s.opts.TickTime, time.Now())
 	for _, ss := range st.Sessions {
