@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 
 	"github.com/zkx-dev/zkx/internal/admin"
 	"github.com/zkx-dev/zkx/pkg/storage/badger"
@@ -42,12 +43,21 @@ func (a *app) adminFlags(cmd, synopsis string, args []string, strs map[string]*s
 		fs.Usage()
 		return 2
 	}
+	// Every missing flag is named, in a stable order, so the message does
+	// not depend on map iteration.
+	var missing []string
 	for name, p := range strs {
 		if *p == "" && !optional[name] {
-			fmt.Fprintf(a.stderr, "zkx %s: --%s is required\n", cmd, name)
-			fs.Usage()
-			return 2
+			missing = append(missing, name)
 		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		for _, name := range missing {
+			fmt.Fprintf(a.stderr, "zkx %s: --%s is required\n", cmd, name)
+		}
+		fs.Usage()
+		return 2
 	}
 	return -1
 }

@@ -48,7 +48,7 @@ func TestOfflineCommands(t *testing.T) {
 		wantStdout []string
 		wantStderr []string
 	}{
-		{name: "backup without flags", args: []string{"backup"}, wantCode: 2, wantStderr: []string{"--data-dir is required", "Usage: zkx backup"}},
+		{name: "backup without flags", args: []string{"backup"}, wantCode: 2, wantStderr: []string{"--data-dir is required", "--out is required", "Usage: zkx backup"}},
 		{name: "backup without out", args: []string{"backup", "--data-dir", src}, wantCode: 2, wantStderr: []string{"--out is required"}},
 		{name: "backup of a missing dir", args: []string{"backup", "--data-dir", filepath.Join(tmp, "nope"), "--out", backup}, wantCode: 1,
 			wantStderr: []string{"zkx backup:", "no zkx store", "does not exist"}},
