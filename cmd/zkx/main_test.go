@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -364,5 +366,52 @@ func TestOpenBackend(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServePprof checks the opt-in profiling endpoint: it answers on the
+// configured address while serving, and a taken address stops serve.
+func TestServePprof(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pprofAddr := ln.Addr().String()
+	ln.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	a := &app{ctx: ctx, env: []string{"ZKX_DEBUG_PPROF_LISTEN=" + pprofAddr}, stdout: &bytes.Buffer{}, stderr: &stderr}
+	done := make(chan int, 1)
+	go func() { done <- a.run([]string{"serve", "--listen", "127.0.0.1:0", "--storage", "memory"}) }()
+	waitForAddr(t, &stderr)
+
+	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatalf("pprof endpoint: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile") {
+		t.Errorf("GET goroutine profile: %s\n%.300s", resp.Status, body)
+	}
+
+	// A second server on the same pprof address cannot bind it.
+	var stderr2 syncBuffer
+	b := &app{ctx: ctx, env: []string{"ZKX_DEBUG_PPROF_LISTEN=" + pprofAddr}, stdout: &bytes.Buffer{}, stderr: &stderr2}
+	if code := b.run([]string{"serve", "--listen", "127.0.0.1:0", "--storage", "memory"}); code != 1 {
+		t.Errorf("second serve exit code %d, want 1", code)
+	}
+	if !strings.Contains(stderr2.String(), "cannot serve pprof") {
+		t.Errorf("stderr lacks the pprof error:\n%s", stderr2.String())
+	}
+
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	if _, err := http.Get("http://" + pprofAddr + "/debug/pprof/"); err == nil {
+		t.Error("pprof endpoint still answers after serve returned")
 	}
 }

@@ -31,6 +31,14 @@ func (a *app) serve(args []string) int {
 		return exit
 	}
 	logger := newLogger(cfg.Log, a.stderr)
+	if cfg.Debug.PprofListen != "" {
+		stop, err := startPprof(cfg.Debug.PprofListen, logger)
+		if err != nil {
+			logger.Error("cannot serve pprof", "debug.pprof_listen", cfg.Debug.PprofListen, "err", err)
+			return 1
+		}
+		defer stop()
+	}
 
 	backend, err := openBackend(cfg.Storage, logger)
 	if err != nil {

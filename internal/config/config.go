@@ -51,6 +51,7 @@ type Config struct {
 	Replay    Replay    `koanf:"replay"`
 	Storage   Storage   `koanf:"storage"`
 	Log       Log       `koanf:"log"`
+	Debug     Debug     `koanf:"debug"`
 
 	// Notifiers are the notifier plugins to run; see notifiers.go.
 	Notifiers []Notifier `koanf:"notifiers"`
@@ -120,6 +121,13 @@ type Log struct {
 	Format string `koanf:"format"`
 }
 
+// Debug configures diagnostics that are off in normal operation.
+type Debug struct {
+	// PprofListen, when set, is a TCP address on which Go's profiling
+	// endpoints (/debug/pprof/) are served over HTTP. Empty disables it.
+	PprofListen string `koanf:"pprof_listen"`
+}
+
 // Default returns the built-in configuration: the first layer of Load and
 // the values documented in config.yaml.
 func Default() Config {
@@ -169,6 +177,8 @@ func Default() Config {
 			Level:  "info",
 			Format: "text",
 		},
+		// Profiling exposes the process's internals: never on by default.
+		Debug: Debug{PprofListen: ""},
 	}
 }
 

@@ -252,8 +252,8 @@ func TestEnvNamesAreUnique(t *testing.T) {
 		}
 		seen[name] = f.key
 	}
-	if len(seen) != 27 {
-		t.Fatalf("schema has %d keys, want 27 (update this test and config.yaml when adding keys)", len(seen))
+	if len(seen) != 28 {
+		t.Fatalf("schema has %d keys, want 28 (update this test and config.yaml when adding keys)", len(seen))
 	}
 }
 
@@ -445,6 +445,8 @@ func TestValidate(t *testing.T) {
 		{"listen without port", func(c *Config) { c.Listen = "localhost" }, "listen", []string{"host:port"}},
 		{"listen named port", func(c *Config) { c.Listen = "localhost:zookeeper" }, "listen", []string{"0 to 65535"}},
 		{"listen port too big", func(c *Config) { c.Listen = ":65536" }, "listen", []string{"0 to 65535"}},
+		{"pprof on loopback", func(c *Config) { c.Debug.PprofListen = "127.0.0.1:6060" }, "", nil},
+		{"pprof without port", func(c *Config) { c.Debug.PprofListen = "localhost" }, "debug.pprof_listen", []string{"host:port"}},
 		{"tick zero", func(c *Config) { c.TickTime = 0 }, "tick_time", []string{"positive"}},
 		{"tick negative", func(c *Config) { c.TickTime = -time.Second }, "tick_time", []string{"positive"}},
 		{"tick below a millisecond", func(c *Config) { c.TickTime = time.Microsecond }, "tick_time", []string{"1ms"}},

@@ -47,6 +47,11 @@ func (c Config) Validate() error {
 	if err := checkListen(c.Listen); err != nil {
 		bad("listen", "%v", err)
 	}
+	if c.Debug.PprofListen != "" {
+		if err := checkListen(c.Debug.PprofListen); err != nil {
+			bad("debug.pprof_listen", "%v", err)
+		}
+	}
 
 	switch {
 	case c.TickTime <= 0:
