@@ -101,13 +101,14 @@ func (s *Store) applyPending() error {
 	}
 	// Requests logged together share a record; apply whole records so the
 	// recorded WAL position is always a record boundary.
-	if err := s.applyChunked(batch); err != nil {
+	blocks, err := s.applyChunked(batch)
+	if err != nil {
 		s.pmu.Lock()
 		s.pending = append(batch, s.pending...)
 		s.pmu.Unlock()
 		return err
 	}
-	s.indexEvents(batch)
+	s.indexBlocks(blocks)
 	s.pruneEvents(time.Now())
 	if err := s.wal.releaseUpTo(batch[len(batch)-1].seq); err != nil {
 		s.log.Warn("badger: could not delete applied write-ahead log segments", "dir", s.dir, "err", err)
@@ -179,7 +180,8 @@ func (s *Store) recoverWAL() error {
 			return fmt.Errorf("%w: write-ahead log record %d: %w", ErrCorrupt, seq, err)
 		}
 		replayed++
-		return s.applyChunked([]*request{{ops: ops, zxid: zxid, seq: seq}})
+		_, err = s.applyChunked([]*request{{ops: ops, zxid: zxid, seq: seq}})
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {

@@ -209,7 +209,8 @@ type Store struct {
 
 	// Owned by the applier goroutine after Open.
 	lastZxid int64
-	evIndex  []evMeta // retained change-log events, oldest first
+	evIndex  []evMeta // retained change-log blocks, oldest first
+	evCount  int      // events in them
 	evBytes  int64
 	lowSpace bool // the applier is holding back for lack of disk space
 }

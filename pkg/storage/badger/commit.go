@@ -168,44 +168,76 @@ func (s *Store) logGroup(group []*request) {
 // last one the highest zxid and WAL record applied. The WAL, not badger,
 // makes a batch atomic across crashes: a crash in between replays the
 // records at Open. applyMu keeps Load from taking a snapshot in between.
-func (s *Store) applyChunked(reqs []*request) error {
+func (s *Store) applyChunked(reqs []*request) ([]evMeta, error) {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
+	// set writes one key, committing and starting a new transaction when
+	// badger's size cap is reached.
+	set := func(o *op) error {
+		err := setOp(txn, o)
+		if errors.Is(err, bdg.ErrTxnTooBig) {
+			if err = txn.Commit(); err != nil {
+				return err
+			}
+			txn = s.db.NewTransaction(true)
+			err = setOp(txn, o)
+		}
+		return err
+	}
+	var blocks []evMeta
+	bw := newBlockWriter(s.opts.Retention)
+	flushBlock := func() error {
+		key, val, m, ok := bw.take()
+		if !ok {
+			return nil
+		}
+		if err := set(&op{key: key, val: val}); err != nil {
+			return err
+		}
+		blocks = append(blocks, m)
+		return nil
+	}
 	zxid, seq := s.lastZxid, uint64(0)
 	for _, r := range reqs {
 		for i := range r.ops {
-			err := setOp(txn, &r.ops[i])
-			if errors.Is(err, bdg.ErrTxnTooBig) {
-				if err = txn.Commit(); err != nil {
-					return err
+			o := &r.ops[i]
+			if o.event {
+				// A block is closed only between transactions.
+				if bw.meta.count > 0 && eventZxid(o) != bw.meta.last && bw.full(o.evMs) {
+					if err := flushBlock(); err != nil {
+						return nil, err
+					}
 				}
-				txn = s.db.NewTransaction(true)
-				err = setOp(txn, &r.ops[i])
+				bw.add(o)
+				continue
 			}
-			if err != nil {
-				return err
+			if err := set(o); err != nil {
+				return nil, err
 			}
 		}
 		zxid = max(zxid, r.zxid)
 		seq = max(seq, r.seq)
 	}
+	if err := flushBlock(); err != nil {
+		return nil, err
+	}
 	if zxid != s.lastZxid {
 		if err := txn.Set(keyLastZxid, bytesInt64(zxid)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if seq != 0 {
 		if err := txn.Set(keyWalSeq, bytesInt64(int64(seq))); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := txn.Commit(); err != nil {
-		return err
+		return nil, err
 	}
 	s.lastZxid = zxid
-	return nil
+	return blocks, nil
 }
 
 func setOp(txn *bdg.Txn, o *op) error {

@@ -18,7 +18,7 @@
 //	m/format               meta: store format version, uint32 big-endian
 //	m/lastzxid             meta: largest committed zxid, int64 big-endian
 //	m/walseq               meta: last write-ahead log record applied
-//	e/<zxid><seq>          change log: one event (changelog.go)
+//	e/<zxid><seq>          change log: a block of events, keyed by its first (changelog.go)
 //	m/evhorizon            change log: events at or below it may be gone
 //
 // m/format is zkx's marker: Open refuses a badger database without it
