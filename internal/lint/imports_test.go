@@ -20,8 +20,9 @@ var allowed = map[string][]string{
 	"pkg/proto":            {"pkg/znode"},
 	"pkg/storage":          {"pkg/znode", "pkg/storage"},
 	"pkg/tree":             {"pkg/znode", "pkg/storage"},
-	"pkg/watch/oneshot":    {"pkg/znode"},
-	"pkg/watch/persistent": {"pkg/znode"},
+	"pkg/watch/oneshot":    {"pkg/znode", "pkg/watch/internal"},
+	"pkg/watch/persistent": {"pkg/znode", "pkg/watch/internal"},
+	"pkg/watch/internal":   {},
 	"pkg/changelog":        {"pkg/znode"},
 }
 

@@ -28,42 +28,28 @@
 //
 // # Representation and cost
 //
-// Each kind keeps a forward index (path -> watchers) and a reverse index
-// (watcher -> paths), and the two sides point at each other: a forward
-// entry records the index of its twin in the watcher's list and vice
-// versa. Any entry can therefore be removed from both sides in O(1) by
-// moving the last element of a list into the hole and fixing the one
-// back-pointer that moved. That gives
+// Each kind is a pairs.Table (package pkg/watch/internal/pairs, shared with
+// the persistent index): a forward index (path -> watchers) and a reverse
+// index (watcher -> paths) that point at each other, so any watch is
+// removed from both sides in O(1). That gives
 //
-//   - Add, Remove, Contains: O(1) (a scan of at most 16 entries, or a map
-//     lookup for a path with more watchers; see below);
+//   - Add, Remove, Contains: O(1) (a hash probe plus a scan of at most 16
+//     watchers, or a map lookup for a path with more);
 //   - Trigger(path): O(m log m) for the m watchers of the path, nothing else;
 //   - RemoveWatcher(w): O(number of w's watches), as a connection close
 //     must be.
 //
-// The forward side is built for the common case of a path watched by a
-// single connection (exists on a missing node, a per-client node):
-//
-//   - Path sets live in a slab, a slice of 32-byte slots recycled through
-//     a free list. A slot holds the path string and, when the path has one
-//     watcher, that watcher and its back-pointer inline. A path with two or
-//     more watchers has them in a slice kept in a second slab, and goes
-//     back inline when it drops to one.
-//   - Paths are found through a purpose-built open-addressing hash index of
-//     8-byte entries (32-bit hash, slot number) that compares against the
-//     string in the slot rather than holding a copy of its header.
-//   - The reverse side names a path by its slot number, so each of a
-//     watcher's entries is 8 bytes and holds no pointer for the GC to scan.
-//
-// A path with two to 16 watchers has them in a plain slice scanned
-// linearly. A path watched by more than 16 connections (a leader or
-// configuration node) also gets a watcher -> position map so that
-// duplicate checks stay O(1); it is dropped again when the path falls back
-// to a few watchers. Lists that shrink to a quarter of their capacity are
-// reallocated, and the hash index halves when it is less than 1/8 full, so
-// a connection or table that once held many watches does not pin that
-// memory. The path slab keeps its peak length (freed slots are reused)
-// until the kind has no watched path left, when both slabs are released.
+// The layout is built for the common case of a path watched by a single
+// connection (exists on a missing node, a per-client node): paths live in
+// a slab of 32-byte slots that hold the path string and, for a path with
+// one watcher, that watcher inline; they are found through an
+// open-addressing hash index of 8-byte entries that compares against the
+// string in the slot; a watcher's reverse entries are 8-byte slot numbers
+// with no pointer for the GC to scan. A path with two or more watchers has
+// them in a slice (plus a watcher -> position map above 16 watchers), and
+// lists, the hash index and, once a kind is empty, the slabs shrink again
+// so that a table that once held many watches does not pin that memory.
+// The pairs package documents the details.
 //
 // BenchmarkMemory measures the whole heap per watch, path strings
 // included, for 1,000,000 watches from 1,000 connections: about 78 B/watch

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/zkx-dev/zkx/pkg/watch/internal/pairs"
 )
 
 // op is one step of a scripted scenario.
@@ -389,122 +391,28 @@ func TestAgainstModel(t *testing.T) {
 	}
 }
 
-// checkInvariants verifies that the forward and reverse indexes mirror
-// each other exactly, that a path keeps its watcher inline exactly when it
-// has one, that the slabs' free lists cover exactly the unused slots and
-// that the counters match.
+// indexAbove is the number of watchers above which a path gets a position
+// map.
+const indexAbove = pairs.IndexAbove
+
+// checkInvariants verifies, for both kinds, that the forward and reverse
+// indexes mirror each other exactly, that a path keeps its watcher inline
+// exactly when it has one, that the slabs' free lists cover exactly the
+// unused slots and that the counters match (see pairs.Table.Verify).
 func checkInvariants(t *testing.T, tb *Table) {
 	t.Helper()
 	for k := range tb.kinds {
-		x := &tb.kinds[k]
-		// edges calls fn for each watcher edge of the set in slot ps.
-		edges := func(path string, p *pathSet, fn func(i int32, e edge)) int {
-			if p.m == 0 {
-				fn(0, edge{w: p.w, ri: p.ri})
-				return 1
-			}
-			if p.m < 0 || int(p.m) > len(x.multis) {
-				t.Fatalf("kind %d: %q refers to multi slot %d of %d", k, path, p.m-1, len(x.multis))
-			}
-			ms := &x.multis[p.m-1]
-			if len(ms.ws) < 2 {
-				t.Fatalf("kind %d: %q has %d watchers in a multi set, want inline", k, path, len(ms.ws))
-			}
-			if ms.pos != nil && len(ms.pos) != len(ms.ws) {
-				t.Fatalf("kind %d: %q pos has %d entries, ws %d", k, path, len(ms.pos), len(ms.ws))
-			}
-			if ms.pos == nil && len(ms.ws) > indexAbove {
-				t.Fatalf("kind %d: %q has %d watchers and no pos map", k, path, len(ms.ws))
-			}
-			for i, e := range ms.ws {
-				if ms.pos != nil && ms.pos[e.w] != int32(i) {
-					t.Fatalf("kind %d: %q pos[%d] = %d, want %d", k, path, e.w, ms.pos[e.w], i)
-				}
-				fn(int32(i), e)
-			}
-			return len(ms.ws)
-		}
-		pairs := 0
-		usedSets := map[uint32]bool{}
-		usedMultis := map[int32]bool{}
-		indexed := 0
-		for _, e := range x.index.entries {
-			if e == 0 {
-				continue
-			}
-			indexed++
-			ps := uint32(e) - 1
-			if int(ps) >= len(x.sets) {
-				t.Fatalf("kind %d: index entry for slot %d of %d", k, ps, len(x.sets))
-			}
-			path := x.sets[ps].path
-			if got, _, ok := x.index.lookup(x.sets, path); !ok || got != ps {
-				t.Fatalf("kind %d: %q in slot %d not found by lookup (%d, %v)", k, path, ps, got, ok)
-			}
-			if uint32(e>>32) != x.index.hash(path) {
-				t.Fatalf("kind %d: %q indexed with a wrong hash", k, path)
-			}
-			p := &x.sets[ps]
-			if usedSets[ps] {
-				t.Fatalf("kind %d: slot %d used twice", k, ps)
-			}
-			usedSets[ps] = true
-			if p.m != 0 {
-				if usedMultis[p.m-1] {
-					t.Fatalf("kind %d: multi slot %d used twice", k, p.m-1)
-				}
-				usedMultis[p.m-1] = true
-			}
-			pairs += edges(path, p, func(i int32, e edge) {
-				ws := x.watchers[e.w]
-				if ws == nil || int(e.ri) >= len(ws.refs) {
-					t.Fatalf("kind %d: edge %q/%d has no ref", k, path, e.w)
-				}
-				if r := ws.refs[e.ri]; r.ps != ps || r.fi != i {
-					t.Fatalf("kind %d: edge %q/%d ref mismatch", k, path, e.w)
-				}
-			})
-		}
-		if indexed != x.index.n {
-			t.Fatalf("kind %d: index holds %d entries, counts %d", k, indexed, x.index.n)
-		}
-		for _, ps := range x.freeSets {
-			if usedSets[ps] || int(ps) >= len(x.sets) || x.sets[ps] != (pathSet{}) {
-				t.Fatalf("kind %d: free slot %d is in use, out of range or not cleared", k, ps)
-			}
-			usedSets[ps] = true
-		}
-		if len(usedSets) != len(x.sets) {
-			t.Fatalf("kind %d: %d slots, %d used or free", k, len(x.sets), len(usedSets))
-		}
-		for _, mi := range x.freeMulti {
-			if usedMultis[mi] || int(mi) >= len(x.multis) || x.multis[mi].ws != nil || x.multis[mi].pos != nil {
-				t.Fatalf("kind %d: free multi slot %d is in use, out of range or not cleared", k, mi)
-			}
-			usedMultis[mi] = true
-		}
-		if len(usedMultis) != len(x.multis) {
-			t.Fatalf("kind %d: %d multi slots, %d used or free", k, len(x.multis), len(usedMultis))
-		}
-		refs := 0
-		for w, ws := range x.watchers {
-			if len(ws.refs) == 0 {
-				t.Fatalf("kind %d: empty watcher set %d kept", k, w)
-			}
-			for _, r := range ws.refs {
-				if int(r.ps) >= len(x.sets) {
-					t.Fatalf("kind %d: watcher %d refers to slot %d of %d", k, w, r.ps, len(x.sets))
-				}
-				if got, _, ok := x.index.lookup(x.sets, x.sets[r.ps].path); !ok || got != r.ps {
-					t.Fatalf("kind %d: watcher %d refers to detached slot %d", k, w, r.ps)
-				}
-			}
-			refs += len(ws.refs)
-		}
-		if pairs != refs || pairs != x.pairs {
-			t.Fatalf("kind %d: pairs counter %d, forward %d, reverse %d", k, x.pairs, pairs, refs)
+		if err := tb.kinds[k].Verify(); err != nil {
+			t.Fatalf("kind %v: %v", Kind(k), err)
 		}
 	}
+}
+
+// listsInUse returns how many paths of kind k hold their watchers in a
+// list rather than inline.
+func listsInUse(tb *Table, k Kind) int {
+	f := tb.kinds[k].Footprint()
+	return f.Lists - f.FreeLists
 }
 
 // TestWatcherCountTransitions walks one path through 1 -> 2 -> 1 -> 0
@@ -548,9 +456,12 @@ func TestWatcherCountTransitions(t *testing.T) {
 							t.Fatalf("step %d: Contains(%d) = false", i, w)
 						}
 					}
-					x := &tb.kinds[Data]
-					if ps, _, ok := x.index.lookup(x.sets, path); ok {
-						if inline := x.sets[ps].m == 0; inline != (len(s.want) == 1) {
+					if len(s.want) > 0 {
+						otherLists := 0
+						if len(tb.Watchers(Data, other)) > 1 {
+							otherLists = 1
+						}
+						if inline := listsInUse(tb, Data) == otherLists; inline != (len(s.want) == 1) {
 							t.Fatalf("step %d: inline = %v with %d watchers", i, inline, len(s.want))
 						}
 					}
@@ -590,11 +501,15 @@ func TestWatcherCountTransitions(t *testing.T) {
 func TestSlotsRecycled(t *testing.T) {
 	tb := New()
 	x := &tb.kinds[Data]
+	slabs := func() (sets, multis int) {
+		f := x.Footprint()
+		return f.Slots, f.Lists
+	}
 	for i := range 100 {
 		tb.Add(Data, fmt.Sprintf("/n%d", i), uint64(i%7))
 		tb.Add(Data, fmt.Sprintf("/n%d", i%10), uint64(100+i%3))
 	}
-	peak, peakMulti := len(x.sets), len(x.multis)
+	peak, peakMulti := slabs()
 	for round := range 5 {
 		for i := range 50 {
 			tb.Trigger(Data, fmt.Sprintf("/n%d", i), nil)
@@ -604,16 +519,16 @@ func TestSlotsRecycled(t *testing.T) {
 			tb.Add(Data, fmt.Sprintf("/n%d", i%10), uint64(200+round))
 		}
 		checkInvariants(t, tb)
-		if len(x.sets) != peak || len(x.multis) > peakMulti {
-			t.Fatalf("round %d: slabs grew to %d/%d from %d/%d", round, len(x.sets), len(x.multis), peak, peakMulti)
+		if sets, multis := slabs(); sets != peak || multis > peakMulti {
+			t.Fatalf("round %d: slabs grew to %d/%d from %d/%d", round, sets, multis, peak, peakMulti)
 		}
 	}
 	for w := range uint64(300) {
 		tb.RemoveWatcher(w)
 	}
 	checkInvariants(t, tb)
-	if tb.Len(Data) != 0 || x.sets != nil || x.multis != nil || x.freeSets != nil || x.freeMulti != nil {
-		t.Fatalf("drained table keeps Len %d, slabs %d/%d", tb.Len(Data), len(x.sets), len(x.multis))
+	if f := x.Footprint(); tb.Len(Data) != 0 || f != (pairs.Footprint{}) {
+		t.Fatalf("drained table keeps Len %d, storage %+v", tb.Len(Data), f)
 	}
 }
 
@@ -664,7 +579,7 @@ func TestIndexChurn(t *testing.T) {
 		tb.Trigger(Data, p, nil)
 	}
 	checkInvariants(t, tb)
-	if x := &tb.kinds[Data]; x.index.entries != nil || tb.PathCount(Data) != 0 {
-		t.Fatalf("drained index keeps %d entries, PathCount %d", len(x.index.entries), tb.PathCount(Data))
+	if f := tb.kinds[Data].Footprint(); f.IndexSize != 0 || tb.PathCount(Data) != 0 {
+		t.Fatalf("drained index keeps %d entries, PathCount %d", f.IndexSize, tb.PathCount(Data))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	radix "github.com/armon/go-radix"
+
+	"github.com/zkx-dev/zkx/pkg/watch/internal/pairs"
 )
 
 // Mode is the kind of a persistent watch. The values are distinct bits;
@@ -36,15 +38,6 @@ func (m Mode) String() string {
 // Valid reports whether m is exactly one of Persistent and Recursive.
 func (m Mode) Valid() bool { return m == Persistent || m == Recursive }
 
-// indexAbove and dropIndexAt bound when a path keeps a watcher -> position
-// map next to its slice of watchers: scanning up to 16 entries beats
-// hashing, and the gap between the two stops a path that hovers around the
-// threshold from rebuilding its map on every change.
-const (
-	indexAbove  = 16
-	dropIndexAt = 4
-)
-
 // Index holds the persistent and recursive watches of all connections.
 //
 // Concurrency: an Index is not safe for concurrent use. The server guards
@@ -54,50 +47,34 @@ const (
 //
 // The zero Index is not usable; call New.
 type Index struct {
-	nodes    map[string]*node    // every path with at least one watch
-	rec      *radix.Tree         // recKey(path) -> *node, for nodes with recursive watches
-	watchers map[uint64]*watcher // reverse index
-	nPers    int                 // pairs with the Persistent bit
-	nRec     int                 // pairs with the Recursive bit
+	// pers holds the pairs with the Persistent bit, rec those with the
+	// Recursive bit; a pair with both modes is in both.
+	pers, rec pairs.Table
+	// tree maps recKey(p) to the slot of p in rec (a uint32), for every
+	// path p of rec.
+	tree *radix.Tree
+	// bothPaths and bothWatchers count the paths and the watchers that are
+	// in both tables, so that PathCount and WatcherCount count them once.
+	bothPaths, bothWatchers int
 
 	scratch []uint64 // reused by MatchData to merge several matching paths
 }
 
-// node is the set of watchers on one path. Entries holding the Recursive
-// bit are kept first, in ws[:nrec], so an ancestor match visits only them.
-type node struct {
-	path string
-	ws   []entry
-	nrec int32
-	pos  map[uint64]int32 // watcher -> index in ws; nil unless len(ws) > indexAbove
-}
-
-// entry is one (path, watcher) pair: its modes and the index of its twin in
-// the watcher's ref slice.
-type entry struct {
-	w    uint64
-	ri   int32
-	bits Mode
-}
-
-// watcher is the reverse side: the paths one connection watches.
-type watcher struct {
-	refs []ref
-}
-
-// ref points from a watcher at its entry: the node and the index in ws.
-type ref struct {
-	n  *node
-	fi int32
-}
-
 // New returns an empty Index.
 func New() *Index {
-	return &Index{
-		nodes:    make(map[string]*node),
-		rec:      radix.New(),
-		watchers: make(map[uint64]*watcher),
+	return &Index{tree: radix.New()}
+}
+
+// tables returns the table of mode m and the other one, or nils if m is
+// not a valid Mode.
+func (x *Index) tables(m Mode) (own, other *pairs.Table) {
+	switch m {
+	case Persistent:
+		return &x.pers, &x.rec
+	case Recursive:
+		return &x.rec, &x.pers
 	}
+	return nil, nil
 }
 
 // Add gives watcher w a watch of mode m on path. It returns false, and
@@ -106,48 +83,28 @@ func New() *Index {
 // a trailing "/"). A watcher may hold both modes on one path; the node need
 // not exist.
 func (x *Index) Add(path string, w uint64, m Mode) (added bool) {
-	if !m.Valid() || !wellFormed(path) {
+	own, other := x.tables(m)
+	if own == nil || !wellFormed(path) {
 		return false
 	}
-	n := x.nodes[path]
-	if n == nil {
-		n = &node{path: path}
-		x.nodes[path] = n
+	slot, ch := own.Add(path, w)
+	if ch&pairs.Added == 0 {
+		return false
 	}
-	fi := n.find(w)
-	if fi >= 0 {
-		if n.ws[fi].bits&m != 0 {
-			return false
+	if ch&pairs.PathAdded != 0 {
+		if m == Recursive {
+			// The table keeps the path as a prefix of the radix key, so
+			// the path's bytes are stored once.
+			key := recKey(path)
+			own.SharePath(slot, key[:len(path)])
+			x.tree.Insert(key, slot)
 		}
-		n.ws[fi].bits |= m
-	} else {
-		wt := x.watchers[w]
-		if wt == nil {
-			wt = &watcher{}
-			x.watchers[w] = wt
-		}
-		fi = int32(len(n.ws))
-		n.ws = append(n.ws, entry{w: w, ri: int32(len(wt.refs)), bits: m})
-		wt.refs = append(wt.refs, ref{n: n, fi: fi})
-		switch {
-		case n.pos != nil:
-			n.pos[w] = fi
-		case len(n.ws) > indexAbove:
-			n.pos = make(map[uint64]int32, 2*len(n.ws))
-			for i, e := range n.ws {
-				n.pos[e.w] = int32(i)
-			}
+		if _, ok := other.Lookup(path); ok {
+			x.bothPaths++
 		}
 	}
-	if m == Persistent {
-		x.nPers++
-		return true
-	}
-	x.nRec++
-	x.swap(n, fi, n.nrec)
-	n.nrec++
-	if n.nrec == 1 {
-		x.rec.Insert(recKey(path), n)
+	if ch&pairs.WatcherAdded != 0 && other.HasWatcher(w) {
+		x.bothWatchers++
 	}
 	return true
 }
@@ -155,70 +112,57 @@ func (x *Index) Add(path string, w uint64, m Mode) (added bool) {
 // Remove takes mode m of watcher w off path, leaving any other mode w holds
 // there. It reports whether w held that mode.
 func (x *Index) Remove(path string, w uint64, m Mode) (removed bool) {
-	if !m.Valid() {
+	own, other := x.tables(m)
+	if own == nil {
 		return false
 	}
-	n := x.nodes[path]
-	if n == nil {
+	ch := own.Remove(path, w)
+	if ch&pairs.Removed == 0 {
 		return false
 	}
-	fi := n.find(w)
-	if fi < 0 || n.ws[fi].bits&m == 0 {
-		return false
+	if ch&pairs.PathDropped != 0 {
+		x.dropped(m, path)
 	}
-	if m == Persistent {
-		x.nPers--
-	} else {
-		x.nRec--
+	if ch&pairs.WatcherDropped != 0 && other.HasWatcher(w) {
+		x.bothWatchers--
 	}
-	if n.ws[fi].bits == m {
-		// Entry first: its moves repoint w's ref, which must still exist.
-		ri := n.ws[fi].ri
-		x.unlinkEntry(n, fi)
-		x.unlinkRef(w, ri)
-		return true
-	}
-	if m == Recursive {
-		fi = x.demote(n, fi)
-	}
-	n.ws[fi].bits &^= m
 	return true
+}
+
+// dropped updates the radix tree and the counters after path's last pair
+// of mode m has gone.
+func (x *Index) dropped(m Mode, path string) {
+	_, other := x.tables(m)
+	if m == Recursive {
+		x.tree.Delete(recKey(path))
+	}
+	if _, ok := other.Lookup(path); ok {
+		x.bothPaths--
+	}
 }
 
 // Contains reports whether w holds a watch of mode m on path.
 func (x *Index) Contains(path string, w uint64, m Mode) bool {
-	if !m.Valid() {
-		return false
-	}
-	n := x.nodes[path]
-	if n == nil {
-		return false
-	}
-	fi := n.find(w)
-	return fi >= 0 && n.ws[fi].bits&m != 0
+	own, _ := x.tables(m)
+	return own != nil && own.Contains(path, w)
 }
 
 // RemoveWatcher removes every watch of w, as when its connection closes. It
 // costs O(number of paths w watches).
 func (x *Index) RemoveWatcher(w uint64) {
-	wt := x.watchers[w]
-	if wt == nil {
-		return
+	inPers, inRec := x.pers.HasWatcher(w), x.rec.HasWatcher(w)
+	if inPers && inRec {
+		x.bothWatchers--
 	}
-	// w stays in x.watchers while its entries are unlinked, because
-	// unlinkEntry repoints the refs of every entry it moves, w's included.
-	for i := range wt.refs {
-		r := wt.refs[i]
-		bits := r.n.ws[r.fi].bits
-		if bits&Persistent != 0 {
-			x.nPers--
-		}
-		if bits&Recursive != 0 {
-			x.nRec--
-		}
-		x.unlinkEntry(r.n, r.fi)
+	// The persistent side goes first: a path that w alone watched with both
+	// modes is then counted out of bothPaths when it leaves pers, and is no
+	// longer in pers when it leaves rec.
+	if inPers {
+		x.pers.RemoveWatcher(w, func(path string) { x.dropped(Persistent, path) })
 	}
-	delete(x.watchers, w)
+	if inRec {
+		x.rec.RemoveWatcher(w, func(path string) { x.dropped(Recursive, path) })
+	}
 }
 
 // MatchData calls fn once for each watcher that must see a data-table
@@ -228,61 +172,56 @@ func (x *Index) RemoveWatcher(w uint64) {
 // on "/app" matches "/app/x" but not "/apple". A watcher matched several
 // ways is reported once. The order is unspecified.
 //
-// The cost is O(depth of path + matches): one map lookup for path, and,
-// only when some recursive watch exists, one radix-tree walk down path that
-// visits just the ancestors holding recursive watches. When several paths
-// match, the watchers are merged by sorting (O(m log m)).
+// The cost is O(depth of path + matches): one hash lookup for path in each
+// table, and, only when some recursive watch exists, one radix-tree walk
+// down path that visits just the ancestors holding recursive watches. When
+// several paths (or both modes of path) match, the watchers are merged by
+// sorting (O(m log m)).
 func (x *Index) MatchData(path string, fn func(w uint64)) {
-	exact := x.nodes[path]
-	if x.nRec == 0 || path == "/" {
-		if exact != nil {
-			for _, e := range exact.ws {
-				fn(e.w)
-			}
+	exact, hasExact := x.pers.Lookup(path)
+	if x.rec.Len() == 0 {
+		if hasExact {
+			x.pers.Each(exact, fn)
 		}
 		return
 	}
-	// Walking the tree with path itself (not path+"/") visits exactly the
-	// keys "p/" that are prefixes of path, i.e. the proper ancestors p of
-	// path, plus "/" for the root. The exact node is handled apart because
-	// all its entries match, not just the recursive ones.
 	var (
-		single  []entry // the only matching set so far
+		first   *pairs.Table // the only matching set so far
+		firstAt uint32
 		sources int
 		merged  = x.scratch[:0]
 	)
 	x.scratch = nil // a nested MatchData from fn must not share the buffer
-	add := func(es []entry) {
-		if len(es) == 0 {
-			return
-		}
+	add := func(t *pairs.Table, slot uint32) {
 		sources++
 		switch sources {
 		case 1:
-			single = es
+			first, firstAt = t, slot
 			return
 		case 2:
-			for _, e := range single {
-				merged = append(merged, e.w)
-			}
+			merged = first.AppendWatchers(merged, firstAt)
 		}
-		for _, e := range es {
-			merged = append(merged, e.w)
+		merged = t.AppendWatchers(merged, slot)
+	}
+	if hasExact {
+		add(&x.pers, exact)
+	}
+	// Walking the tree with path itself (not path+"/") visits exactly the
+	// keys "p/" that are prefixes of path, i.e. the proper ancestors p of
+	// path, plus "/" for the root, which is the exact path when path is
+	// "/". Any other exact recursive watch is looked up apart.
+	if path != "/" {
+		if slot, ok := x.rec.Lookup(path); ok {
+			add(&x.rec, slot)
 		}
 	}
-	if exact != nil {
-		add(exact.ws)
-	}
-	x.rec.WalkPath(path, func(_ string, v interface{}) bool {
-		n := v.(*node)
-		add(n.ws[:n.nrec])
+	x.tree.WalkPath(path, func(_ string, v interface{}) bool {
+		add(&x.rec, v.(uint32))
 		return false
 	})
 	switch {
 	case sources == 1:
-		for _, e := range single {
-			fn(e.w)
-		}
+		first.Each(firstAt, fn)
 	case sources > 1:
 		slices.Sort(merged)
 		merged = slices.Compact(merged)
@@ -298,58 +237,33 @@ func (x *Index) MatchData(path string, fn func(w uint64)) {
 // child table's turn, NodeDeleted. Recursive watches never match. The order
 // is unspecified.
 func (x *Index) MatchChild(path string, fn func(w uint64)) {
-	n := x.nodes[path]
-	if n == nil {
-		return
-	}
-	for _, e := range n.ws {
-		if e.bits&Persistent != 0 {
-			fn(e.w)
-		}
+	if slot, ok := x.pers.Lookup(path); ok {
+		x.pers.Each(slot, fn)
 	}
 }
 
 // Paths returns, sorted, the paths on which w holds a watch of mode m, or
 // nil if there are none.
 func (x *Index) Paths(w uint64, m Mode) []string {
-	wt := x.watchers[w]
-	if wt == nil || !m.Valid() {
-		return nil
+	if own, _ := x.tables(m); own != nil {
+		return own.Paths(w)
 	}
-	var out []string
-	for _, r := range wt.refs {
-		if r.n.ws[r.fi].bits&m != 0 {
-			out = append(out, r.n.path)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return nil
 }
 
 // Watchers returns, in ascending order, the watchers holding a watch of
 // mode m on exactly path, or nil if there are none.
 func (x *Index) Watchers(path string, m Mode) []uint64 {
-	n := x.nodes[path]
-	if n == nil || !m.Valid() {
-		return nil
+	if own, _ := x.tables(m); own != nil {
+		return own.Watchers(path)
 	}
-	var out []uint64
-	for _, e := range n.ws {
-		if e.bits&m != 0 {
-			out = append(out, e.w)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return nil
 }
 
 // Len returns the number of (path, watcher) pairs holding mode m.
 func (x *Index) Len(m Mode) int {
-	switch m {
-	case Persistent:
-		return x.nPers
-	case Recursive:
-		return x.nRec
+	if own, _ := x.tables(m); own != nil {
+		return own.Len()
 	}
 	return 0
 }
@@ -357,13 +271,17 @@ func (x *Index) Len(m Mode) int {
 // RecursiveCount returns the number of (path, watcher) pairs holding the
 // Recursive mode, ZooKeeper's recursiveWatchQty. While it is zero, MatchData
 // does not look at ancestors at all.
-func (x *Index) RecursiveCount() int { return x.nRec }
+func (x *Index) RecursiveCount() int { return x.rec.Len() }
 
 // PathCount returns the number of distinct paths with a watch of any mode.
-func (x *Index) PathCount() int { return len(x.nodes) }
+func (x *Index) PathCount() int {
+	return x.pers.PathCount() + x.rec.PathCount() - x.bothPaths
+}
 
 // WatcherCount returns the number of watchers holding any watch.
-func (x *Index) WatcherCount() int { return len(x.watchers) }
+func (x *Index) WatcherCount() int {
+	return x.pers.WatcherCount() + x.rec.WatcherCount() - x.bothWatchers
+}
 
 // wellFormed reports whether path has the shape the recursive key scheme
 // relies on: "/" or a leading "/" and no trailing "/". Full validation is
@@ -380,109 +298,4 @@ func recKey(path string) string {
 		return path
 	}
 	return path + "/"
-}
-
-// find returns the index of w in n.ws, or -1.
-func (n *node) find(w uint64) int32 {
-	if n.pos != nil {
-		if i, ok := n.pos[w]; ok {
-			return i
-		}
-		return -1
-	}
-	for i := range n.ws {
-		if n.ws[i].w == w {
-			return int32(i)
-		}
-	}
-	return -1
-}
-
-// swap exchanges entries i and j of n and repoints their refs.
-func (x *Index) swap(n *node, i, j int32) {
-	if i == j {
-		return
-	}
-	n.ws[i], n.ws[j] = n.ws[j], n.ws[i]
-	x.setPos(n, i)
-	x.setPos(n, j)
-}
-
-// setPos records in the ref and the position map that entry i of n is at i.
-func (x *Index) setPos(n *node, i int32) {
-	e := n.ws[i]
-	x.watchers[e.w].refs[e.ri].fi = i
-	if n.pos != nil {
-		n.pos[e.w] = i
-	}
-}
-
-// demote moves the recursive entry at fi to the end of the recursive
-// prefix and shrinks the prefix over it, taking the node out of the radix
-// tree when it was the last one. It returns the entry's new index. The
-// caller clears the bit.
-func (x *Index) demote(n *node, fi int32) int32 {
-	last := n.nrec - 1
-	x.swap(n, fi, last)
-	n.nrec--
-	if n.nrec == 0 {
-		x.rec.Delete(recKey(n.path))
-	}
-	return last
-}
-
-// unlinkEntry removes entry fi from n, keeping recursive entries first, and
-// drops n when it becomes empty. The ref pointing at the entry is left to
-// the caller; the refs of entries that move are updated.
-func (x *Index) unlinkEntry(n *node, fi int32) {
-	if fi < n.nrec {
-		fi = x.demote(n, fi)
-	}
-	gone := n.ws[fi].w
-	last := int32(len(n.ws) - 1)
-	if fi != last {
-		n.ws[fi] = n.ws[last]
-		x.setPos(n, fi)
-	}
-	n.ws = n.ws[:last]
-	if last == 0 {
-		delete(x.nodes, n.path)
-		return
-	}
-	if n.pos != nil {
-		delete(n.pos, gone)
-		if len(n.ws) <= dropIndexAt {
-			n.pos = nil
-		}
-	}
-	n.ws = shrink(n.ws)
-}
-
-// unlinkRef removes ref ri of watcher w, repointing the entry of the ref
-// that moves into its place, and drops w when it has no refs left.
-func (x *Index) unlinkRef(w uint64, ri int32) {
-	wt := x.watchers[w]
-	last := int32(len(wt.refs) - 1)
-	if ri != last {
-		moved := wt.refs[last]
-		wt.refs[ri] = moved
-		moved.n.ws[moved.fi].ri = ri
-	}
-	wt.refs[last] = ref{}
-	wt.refs = wt.refs[:last]
-	if last == 0 {
-		delete(x.watchers, w)
-		return
-	}
-	wt.refs = shrink(wt.refs)
-}
-
-// shrink returns s in a smaller backing array when at most a quarter of its
-// capacity is used, keeping positions, so a set that was once large does
-// not pin its peak memory.
-func shrink[E any](s []E) []E {
-	if cap(s) < 64 || len(s) > cap(s)/4 {
-		return s
-	}
-	return append(make([]E, 0, 2*len(s)), s...)
 }

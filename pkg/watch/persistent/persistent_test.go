@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"github.com/zkx-dev/zkx/pkg/watch/internal/pairs"
 )
 
 const (
@@ -454,6 +457,60 @@ func TestSamePathWithDifferentModes(t *testing.T) {
 	}
 }
 
+// TestCountsAcrossModes checks that PathCount and WatcherCount count a path
+// or a watcher once when it has watches of both modes, through every way a
+// watch can go.
+func TestCountsAcrossModes(t *testing.T) {
+	tests := []struct {
+		name                   string
+		steps                  []step
+		wantPaths, wantWatcher int
+	}{
+		{"one pair with both modes", []step{add("/a", 1, P, true), add("/a", 1, R, true)}, 1, 1},
+		{"same path, different watchers and modes", []step{add("/a", 1, P, true), add("/a", 2, R, true)}, 1, 2},
+		{"same watcher, different paths and modes", []step{add("/a", 1, P, true), add("/b", 1, R, true)}, 2, 1},
+		{"one mode removed", []step{
+			add("/a", 1, P, true), add("/a", 1, R, true), remove("/a", 1, P, true),
+		}, 1, 1},
+		{"both modes removed", []step{
+			add("/a", 1, P, true), add("/a", 1, R, true), remove("/a", 1, R, true), remove("/a", 1, P, true),
+		}, 0, 0},
+		{"watcher with both modes closes", []step{
+			add("/a", 1, P, true), add("/a", 1, R, true), add("/b", 1, R, true), add("/a", 2, P, true), removeWatcher(1),
+		}, 1, 1},
+		{"other watcher keeps the recursive side", []step{
+			add("/a", 1, P, true), add("/a", 1, R, true), add("/a", 2, R, true), removeWatcher(1),
+		}, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := New()
+			apply(t, x, tt.steps) // checkInvariants recounts after each step
+			if x.PathCount() != tt.wantPaths || x.WatcherCount() != tt.wantWatcher {
+				t.Fatalf("PathCount, WatcherCount = %d, %d; want %d, %d",
+					x.PathCount(), x.WatcherCount(), tt.wantPaths, tt.wantWatcher)
+			}
+		})
+	}
+}
+
+// TestRecursivePathStoredOnce checks that the recursive table keeps its
+// path as a prefix of the radix key rather than as a second string.
+func TestRecursivePathStoredOnce(t *testing.T) {
+	x := New()
+	for _, p := range []string{"/", "/a", "/a/b"} {
+		x.Add(p, 1, R)
+		slot, _ := x.rec.Lookup(p)
+		key, _, ok := x.tree.LongestPrefix(recKey(p))
+		if !ok || key != recKey(p) {
+			t.Fatalf("%s: radix key %q (%v)", p, key, ok)
+		}
+		if unsafe.StringData(x.rec.Path(slot)) != unsafe.StringData(key) {
+			t.Errorf("%s: table path and radix key do not share bytes", p)
+		}
+	}
+}
+
 func TestListings(t *testing.T) {
 	x := New()
 	x.Add("/z", 1, P)
@@ -625,62 +682,46 @@ func TestAgainstModel(t *testing.T) {
 	checkInvariants(t, x)
 }
 
-// checkInvariants verifies the forward and reverse sides, the recursive
-// partition, the radix tree contents and the counters.
+// indexAbove is the number of watchers above which a path gets a position
+// map.
+const indexAbove = pairs.IndexAbove
+
+// checkInvariants verifies the forward and reverse sides of both tables
+// (see pairs.Table.Verify), that the radix tree holds exactly the paths
+// with a recursive watch, each naming its slot, and the counters.
 func checkInvariants(t *testing.T, x *Index) {
 	t.Helper()
-	var pers, rec, refs int
-	for path, n := range x.nodes {
-		if n.path != path || len(n.ws) == 0 {
-			t.Fatalf("node %q under %q with %d entries", n.path, path, len(n.ws))
-		}
-		for i, e := range n.ws {
-			if e.bits == 0 || e.bits&^(P|R) != 0 {
-				t.Fatalf("%q/%d: bad bits %v", path, e.w, e.bits)
-			}
-			if (int32(i) < n.nrec) != (e.bits&R != 0) {
-				t.Fatalf("%q: entry %d (bits %v) on the wrong side of nrec=%d", path, i, e.bits, n.nrec)
-			}
-			wt := x.watchers[e.w]
-			if wt == nil || int(e.ri) >= len(wt.refs) || wt.refs[e.ri].n != n || int(wt.refs[e.ri].fi) != i {
-				t.Fatalf("%q/%d: reverse ref broken", path, e.w)
-			}
-			if n.pos != nil && n.pos[e.w] != int32(i) {
-				t.Fatalf("%q/%d: pos %d, want %d", path, e.w, n.pos[e.w], i)
-			}
-			if e.bits&P != 0 {
-				pers++
-			}
-			if e.bits&R != 0 {
-				rec++
-			}
-		}
-		if n.pos != nil && len(n.pos) != len(n.ws) {
-			t.Fatalf("%q: pos has %d entries, ws %d", path, len(n.pos), len(n.ws))
-		}
-		v, inTree := x.rec.Get(recKey(path))
-		if (n.nrec > 0) != inTree || inTree && v.(*node) != n {
-			t.Fatalf("%q: nrec=%d but in radix tree = %v", path, n.nrec, inTree)
+	if err := x.pers.Verify(); err != nil {
+		t.Fatalf("persistent table: %v", err)
+	}
+	if err := x.rec.Verify(); err != nil {
+		t.Fatalf("recursive table: %v", err)
+	}
+	paths := map[string]Mode{}
+	watchers := map[uint64]bool{}
+	for _, m := range []Mode{P, R} {
+		own, _ := x.tables(m)
+		for p, w := range own.All() {
+			paths[p] |= m
+			watchers[w] = true
 		}
 	}
-	for w, wt := range x.watchers {
-		if len(wt.refs) == 0 {
-			t.Fatalf("watcher %d kept with no refs", w)
+	recPaths := 0
+	for p, bits := range paths {
+		if bits&R == 0 {
+			continue
 		}
-		refs += len(wt.refs)
-	}
-	entries := 0
-	for _, n := range x.nodes {
-		entries += len(n.ws)
-	}
-	recNodes := 0
-	for _, n := range x.nodes {
-		if n.nrec > 0 {
-			recNodes++
+		recPaths++
+		slot, ok := x.rec.Lookup(p)
+		v, inTree := x.tree.Get(recKey(p))
+		if !ok || !inTree || v.(uint32) != slot {
+			t.Fatalf("%q: recursive slot %d (%v), radix value %v (%v)", p, slot, ok, v, inTree)
 		}
 	}
-	if refs != entries || pers != x.nPers || rec != x.nRec || x.rec.Len() != recNodes {
-		t.Fatalf("refs %d entries %d; persistent %d/%d; recursive %d/%d; radix %d/%d",
-			refs, entries, pers, x.nPers, rec, x.nRec, x.rec.Len(), recNodes)
+	if x.tree.Len() != recPaths || x.rec.PathCount() != recPaths {
+		t.Fatalf("radix tree holds %d keys, recursive table %d paths, want %d", x.tree.Len(), x.rec.PathCount(), recPaths)
+	}
+	if x.PathCount() != len(paths) || x.WatcherCount() != len(watchers) {
+		t.Fatalf("PathCount %d, WatcherCount %d; want %d, %d", x.PathCount(), x.WatcherCount(), len(paths), len(watchers))
 	}
 }

@@ -1,4 +1,4 @@
-package oneshot
+package pairs
 
 import "hash/maphash"
 
@@ -12,18 +12,17 @@ import "hash/maphash"
 //
 // Deletion shifts the following entries back into the hole, so there are
 // no tombstones and a probe sequence ends at the first empty entry.
+//
+// The zero pathIndex is empty and usable; its seed is drawn on the first
+// insert.
 type pathIndex struct {
-	seed    maphash.Seed
-	entries []uint64 // 0 if empty, else hash<<32 | (slot+1); len is a power of 2
-	n       int      // number of paths
+	seed    maphash.Seed // zero until the first insert
+	entries []uint64     // 0 if empty, else hash<<32 | (slot+1); len is a power of 2
+	n       int          // number of paths
 }
 
 // minIndexSize is the smallest non-empty entries array.
 const minIndexSize = 16
-
-func newPathIndex() pathIndex {
-	return pathIndex{seed: maphash.MakeSeed()}
-}
 
 func (x *pathIndex) hash(path string) uint32 {
 	return uint32(maphash.String(x.seed, path) >> 32)
@@ -50,6 +49,9 @@ func (x *pathIndex) lookup(sets []pathSet, path string) (ps uint32, at int, ok b
 
 // insert records that path, which must not be indexed yet, is in slot ps.
 func (x *pathIndex) insert(path string, ps uint32) {
+	if x.seed == (maphash.Seed{}) {
+		x.seed = maphash.MakeSeed()
+	}
 	if (x.n+1)*4 > len(x.entries)*3 {
 		x.resize(max(minIndexSize, 2*len(x.entries)))
 	}
