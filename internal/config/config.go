@@ -52,6 +52,9 @@ type Config struct {
 	Storage   Storage   `koanf:"storage"`
 	Log       Log       `koanf:"log"`
 	Debug     Debug     `koanf:"debug"`
+	// Notify holds the notifier host's tunables, shared by every plugin
+	// in Notifiers; see notifiers.go.
+	Notify Notify `koanf:"notify"`
 
 	// Notifiers are the notifier plugins to run; see notifiers.go.
 	Notifiers []Notifier `koanf:"notifiers"`
@@ -179,6 +182,16 @@ func Default() Config {
 		},
 		// Profiling exposes the process's internals: never on by default.
 		Debug: Debug{PprofListen: ""},
+		// The notifier host's own defaults; config.yaml says why.
+		Notify: Notify{
+			StartTimeout:     10 * time.Second,
+			NotifyTimeout:    30 * time.Second,
+			MinBackoff:       200 * time.Millisecond,
+			MaxBackoff:       30 * time.Second,
+			MaxFailures:      8,
+			HealthInterval:   30 * time.Second,
+			RetryFailedAfter: 5 * time.Minute,
+		},
 	}
 }
 

@@ -140,6 +140,16 @@ func TestPrecedence(t *testing.T) {
 			wantFile: false, wantEnv: true, wantFlags: false,
 		},
 		{
+			key: "notify.retry_failed_after", get: func(c Config) any { return c.Notify.RetryFailedAfter },
+			file: `"10m"`, env: "0s", flag: "1h",
+			wantFile: 10 * time.Minute, wantEnv: time.Duration(0), wantFlags: time.Hour,
+		},
+		{
+			key: "notify.max_failures", get: func(c Config) any { return c.Notify.MaxFailures },
+			file: `3`, env: "5", flag: 7,
+			wantFile: 3, wantEnv: 5, wantFlags: 7,
+		},
+		{
 			key: "log.level", get: func(c Config) any { return c.Log.Level },
 			file: `warn`, env: "error", flag: "debug",
 			wantFile: "warn", wantEnv: "error", wantFlags: "debug",
@@ -214,6 +224,8 @@ func TestEnvMapping(t *testing.T) {
 		{"container section int", "ZKX_CONTAINER_MAX_PER_MINUTE=7", func(c Config) any { return c.Container.MaxPerMinute }, 7},
 		{"replay section bool", "ZKX_REPLAY_ENABLED=false", func(c Config) any { return c.Replay.Enabled }, false},
 		{"nested section", "ZKX_STORAGE_CHANGELOG_MAX_AGE=1h", func(c Config) any { return c.Storage.ChangeLog.MaxAge }, time.Hour},
+		{"notify section", "ZKX_NOTIFY_NOTIFY_TIMEOUT=5s", func(c Config) any { return c.Notify.NotifyTimeout }, 5 * time.Second},
+		{"notify retry off", "ZKX_NOTIFY_RETRY_FAILED_AFTER=0s", func(c Config) any { return c.Notify.RetryFailedAfter }, time.Duration(0)},
 		{"log section", "ZKX_LOG_FORMAT=json", func(c Config) any { return c.Log.Format }, "json"},
 		{"value containing =", "ZKX_SUPER_DIGEST=super:D/InIHSb7yEEbrWz8b9l71RjZJU=", func(c Config) any { return c.SuperDigest }, "super:D/InIHSb7yEEbrWz8b9l71RjZJU="},
 		{"empty min timeout means derived", "ZKX_MIN_SESSION_TIMEOUT=", func(c Config) any { return c.MinSessionTimeout }, time.Duration(0)},
@@ -252,8 +264,8 @@ func TestEnvNamesAreUnique(t *testing.T) {
 		}
 		seen[name] = f.key
 	}
-	if len(seen) != 28 {
-		t.Fatalf("schema has %d keys, want 28 (update this test and config.yaml when adding keys)", len(seen))
+	if len(seen) != 35 {
+		t.Fatalf("schema has %d keys, want 35 (update this test and config.yaml when adding keys)", len(seen))
 	}
 }
 
@@ -276,6 +288,7 @@ func TestUnknownKeys(t *testing.T) {
 		{"mapping under a leaf", "listen:\n  host: x\n", "listen.host", []string{"unknown key"}},
 		{"scalar where a section belongs", "storage: memory\n", "storage", []string{"is a section", "backend, data_dir, sync"}},
 		{"wrong case", "Listen: \":2181\"\n", "Listen", []string{"unknown key", "did you mean listen?"}},
+		{"typo in notify key", "notify:\n  retry_failed_afer: 1m\n", "notify.retry_failed_afer", []string{"unknown key", "did you mean notify.retry_failed_after?"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -487,6 +500,18 @@ func TestValidate(t *testing.T) {
 		{"log level unknown", func(c *Config) { c.Log.Level = "verbose" }, "log.level", []string{`"verbose"`}},
 		{"log level offset", func(c *Config) { c.Log.Level = "info+2" }, "log.level", []string{`"info+2"`}},
 		{"log format unknown", func(c *Config) { c.Log.Format = "xml" }, "log.format", []string{`"xml"`}},
+		{"notify start timeout zero", func(c *Config) { c.Notify.StartTimeout = 0 }, "notify.start_timeout", []string{"positive", "0s"}},
+		{"notify timeout negative", func(c *Config) { c.Notify.NotifyTimeout = -time.Second }, "notify.notify_timeout", []string{"positive", "-1s"}},
+		{"notify min backoff zero", func(c *Config) { c.Notify.MinBackoff = 0 }, "notify.min_backoff", []string{"positive"}},
+		{"notify max backoff zero", func(c *Config) { c.Notify.MaxBackoff = 0 }, "notify.max_backoff", []string{"positive"}},
+		{"notify min backoff above max", func(c *Config) { c.Notify.MinBackoff, c.Notify.MaxBackoff = time.Minute, time.Second },
+			"notify.min_backoff", []string{"notify.max_backoff (1s)", "1m0s"}},
+		{"notify min backoff equal max", func(c *Config) { c.Notify.MinBackoff, c.Notify.MaxBackoff = time.Second, time.Second }, "", nil},
+		{"notify max failures zero", func(c *Config) { c.Notify.MaxFailures = 0 }, "notify.max_failures", []string{"at least 1", "0"}},
+		{"notify max failures one", func(c *Config) { c.Notify.MaxFailures = 1 }, "", nil},
+		{"notify health interval zero", func(c *Config) { c.Notify.HealthInterval = 0 }, "notify.health_interval", []string{"positive"}},
+		{"notify retry off", func(c *Config) { c.Notify.RetryFailedAfter = 0 }, "", nil},
+		{"notify retry negative", func(c *Config) { c.Notify.RetryFailedAfter = -time.Minute }, "notify.retry_failed_after", []string{"negative", `"0s"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,28 @@ type Notifier struct {
 	BatchDelay time.Duration `koanf:"batch_delay"`
 }
 
+// Notify holds the tunables of the notifier host, which apply to every
+// plugin. See config.yaml for each key's default and reason.
+type Notify struct {
+	// StartTimeout bounds a plugin's launch, handshake and configuration.
+	StartTimeout time.Duration `koanf:"start_timeout"`
+	// NotifyTimeout bounds one delivery call; a plugin that does not
+	// answer in time is killed and restarted.
+	NotifyTimeout time.Duration `koanf:"notify_timeout"`
+	// MinBackoff and MaxBackoff bound the doubling delay between restarts
+	// of a crashing plugin and retries of a batch it refused.
+	MinBackoff time.Duration `koanf:"min_backoff"`
+	MaxBackoff time.Duration `koanf:"max_backoff"`
+	// MaxFailures is how many failed starts or crashes in a row put a
+	// plugin in the failed state.
+	MaxFailures int `koanf:"max_failures"`
+	// HealthInterval is how often an idle plugin's health is asked.
+	HealthInterval time.Duration `koanf:"health_interval"`
+	// RetryFailedAfter is how long a failed plugin waits before it is
+	// started again from scratch; 0 never starts it again.
+	RetryFailedAfter time.Duration `koanf:"retry_failed_after"`
+}
+
 var notifiersType = reflect.TypeFor[[]Notifier]()
 
 // notifierKeys lists the keys of a notifiers entry, with their fields.
@@ -135,6 +157,34 @@ func flatNotifiers(ns []Notifier) []any {
 		}
 	}
 	return out
+}
+
+// validateNotify reports each problem of the notify section.
+func (c Config) validateNotify(bad func(key, format string, args ...any)) {
+	n := c.Notify
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"notify.start_timeout", n.StartTimeout},
+		{"notify.notify_timeout", n.NotifyTimeout},
+		{"notify.min_backoff", n.MinBackoff},
+		{"notify.max_backoff", n.MaxBackoff},
+		{"notify.health_interval", n.HealthInterval},
+	} {
+		if d.v <= 0 {
+			bad(d.key, "must be positive, got %v", d.v)
+		}
+	}
+	if n.MinBackoff > 0 && n.MaxBackoff > 0 && n.MinBackoff > n.MaxBackoff {
+		bad("notify.min_backoff", "must not exceed notify.max_backoff (%v), got %v", n.MaxBackoff, n.MinBackoff)
+	}
+	if n.MaxFailures < 1 {
+		bad("notify.max_failures", "must be at least 1, got %d", n.MaxFailures)
+	}
+	if n.RetryFailedAfter < 0 {
+		bad("notify.retry_failed_after", "must not be negative (use \"0s\" to never start a failed plugin again), got %v", n.RetryFailedAfter)
+	}
 }
 
 // validateNotifiers reports each problem of the notifiers list under its

@@ -147,6 +147,7 @@ func (c Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "want text or json, got %q", c.Log.Format)
 	}
+	c.validateNotify(bad)
 	c.validateNotifiers(bad)
 
 	return errors.Join(errs...)

@@ -53,15 +53,45 @@
 //
 // # Failures
 //
-// A plugin whose binary does not match its pinned SHA-256, that is not a
-// plugin, that speaks another protocol version, or that rejects its
-// configuration is reported failed at once and not restarted. A plugin
-// that crashes, exits at start or does not answer within NotifyTimeout is
-// killed and restarted with exponential backoff (MinBackoff doubling up to
-// MaxBackoff); after MaxFailures failures in a row it is reported failed.
-// A failed plugin stops receiving events; the server keeps serving.
-// Everything is logged with the plugin's name, and Host.Status returns
-// each plugin's state, restarts, queue depth, position and gaps.
+// A plugin that crashes, exits at start or does not answer within
+// NotifyTimeout is killed and restarted with exponential backoff
+// (MinBackoff doubling up to MaxBackoff); after MaxFailures failures in a
+// row (ErrCrashLoop) it is reported failed. A plugin whose binary does not
+// match its pinned SHA-256, that is not a plugin, that speaks another
+// protocol version, or that rejects its configuration is reported failed
+// at once: starting it again right away would fail the same way. A failed
+// plugin stops receiving events — nothing is queued for it, its queue is
+// dropped — and the server keeps serving. Everything is logged with the
+// plugin's name, and Host.Status returns each plugin's state, restarts,
+// queue depth, position, gaps and failure record.
+//
+// # Recovery
+//
+// A failed plugin is not given up for good: after RetryFailedAfter (default
+// 5m) it is started again from scratch, with a fresh failure count, so an
+// operator who replaced a broken binary, or a downstream that came back,
+// does not need a restart of zkx. Delivery then resumes after the plugin's
+// acknowledged position through the History, exactly as for a lagging
+// plugin: every event it missed while failed, in zxid order, or a gap
+// event for what the history no longer holds. A plugin that never
+// acknowledged anything resumes with the first transaction after the host
+// started, as it would have at its first start.
+//
+// Every kind of failure is retried, the permanent ones included, because
+// each can be cured without touching zkx: a checksum mismatch by putting
+// the pinned binary back at the command path, a non-plugin or a plugin of
+// another protocol version by installing the right one, a rejected
+// configuration by a plugin version (or a plugin environment) that accepts
+// it. What zkx itself sends cannot change without a restart, so a failure
+// that really is permanent repeats once per RetryFailedAfter: one process
+// start and a few log lines, which also keep reminding the operator. A
+// negative RetryFailedAfter disables retrying; a failed plugin then stays
+// failed until the host is recreated.
+//
+// Status shows the cycle honestly: State is StateFailed with Err, FailedAt
+// and RetryAt set while the plugin waits, then StateStarting and
+// StateRunning (or StateFailed again); Failures counts the times it
+// entered StateFailed, and Restarts counts the new process.
 //
 // Plugins log to stderr; each line is logged by the host at info level
 // with the plugin's name.

@@ -32,9 +32,20 @@ var (
 	// ErrTimeout: a Notify call did not return within NotifyTimeout; the
 	// process is killed and restarted.
 	ErrTimeout = errors.New("notify: plugin did not answer in time")
-	// ErrCrashLoop: the plugin failed MaxFailures times in a row and is
-	// not restarted again.
+	// ErrCrashLoop: the plugin failed MaxFailures times in a row; it is
+	// left failed until RetryFailedAfter has passed.
 	ErrCrashLoop = errors.New("notify: plugin keeps failing")
+)
+
+// Defaults of the Options tunables; each field's comment says why.
+const (
+	DefaultStartTimeout     = 10 * time.Second
+	DefaultNotifyTimeout    = 30 * time.Second
+	DefaultMinBackoff       = 200 * time.Millisecond
+	DefaultMaxBackoff       = 30 * time.Second
+	DefaultMaxFailures      = 8
+	DefaultHealthInterval   = 30 * time.Second
+	DefaultRetryFailedAfter = 5 * time.Minute
 )
 
 // Options configure a Host. Zero values mean the defaults.
@@ -61,16 +72,28 @@ type Options struct {
 	// own retries against a slow downstream.
 	NotifyTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the exponential delay between
-	// restarts and retries. Defaults 200ms and 30s.
+	// restarts and retries. Defaults 200ms and 30s. A MaxBackoff below
+	// MinBackoff is raised to it.
 	MinBackoff, MaxBackoff time.Duration
 	// MaxFailures is how many starts or crashes in a row (without a
 	// successful batch in between) are tolerated before a plugin is
-	// reported failed and left stopped. Default 8: with the default
-	// backoff, about a minute of trying.
+	// reported failed. Default 8: with the default backoff, about a
+	// minute of trying.
 	MaxFailures int
 	// HealthInterval is how often an idle plugin that implements health
 	// checks is asked. Default 30s.
 	HealthInterval time.Duration
+	// RetryFailedAfter is how long a plugin stays in StateFailed before it
+	// is started again from scratch, with a fresh failure count, resuming
+	// from its last acknowledged zxid (see "Recovery" in the package
+	// documentation). Default 5m: long against the minute a crash loop
+	// takes with the default backoff, so a broken plugin costs one start
+	// attempt and a few log lines every few minutes, and short enough that
+	// a fixed binary or a downstream that came back is picked up without
+	// an operator restarting zkx, usually while the change history still
+	// reaches back. Negative disables it: a failed plugin stays failed
+	// until the host is recreated.
+	RetryFailedAfter time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -78,25 +101,28 @@ func (o *Options) setDefaults() {
 		o.Logger = slog.Default()
 	}
 	if o.StartTimeout <= 0 {
-		o.StartTimeout = 10 * time.Second
+		o.StartTimeout = DefaultStartTimeout
 	}
 	if o.NotifyTimeout <= 0 {
-		o.NotifyTimeout = 30 * time.Second
+		o.NotifyTimeout = DefaultNotifyTimeout
 	}
 	if o.MinBackoff <= 0 {
-		o.MinBackoff = 200 * time.Millisecond
+		o.MinBackoff = DefaultMinBackoff
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Second
+		o.MaxBackoff = DefaultMaxBackoff
 	}
 	if o.MaxBackoff < o.MinBackoff {
 		o.MaxBackoff = o.MinBackoff
 	}
 	if o.MaxFailures <= 0 {
-		o.MaxFailures = 8
+		o.MaxFailures = DefaultMaxFailures
 	}
 	if o.HealthInterval <= 0 {
-		o.HealthInterval = 30 * time.Second
+		o.HealthInterval = DefaultHealthInterval
+	}
+	if o.RetryFailedAfter == 0 {
+		o.RetryFailedAfter = DefaultRetryFailedAfter
 	}
 }
 

@@ -321,11 +321,18 @@ func TestStartFailuresAreReportedAndSinkKeepsWorking(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.cfg.Name = "bad"
-			h := startHost(t, Options{Plugins: []PluginConfig{tt.cfg}, MaxFailures: 3, StartTimeout: 5 * time.Second})
+			// Retrying is off here, so the failed state is final; the
+			// recovery tests cover retrying.
+			h := startHost(t, Options{Plugins: []PluginConfig{tt.cfg}, MaxFailures: 3, StartTimeout: 5 * time.Second,
+				RetryFailedAfter: -1})
 			waitFor(t, delivery, "failed state", func() bool { return h.status(t, "bad").State == StateFailed })
 			st := h.status(t, "bad")
 			if !errors.Is(st.Err, tt.want) {
 				t.Errorf("error %v, want %v", st.Err, tt.want)
+			}
+			if st.Failures != 1 || st.FailedAt.IsZero() || !st.RetryAt.IsZero() {
+				t.Errorf("failure record = %d failures, failed at %v, retry at %v; want 1, a time, no retry",
+					st.Failures, st.FailedAt, st.RetryAt)
 			}
 			logs := h.logs.String()
 			if !strings.Contains(logs, "will not be restarted") || !strings.Contains(logs, tt.wantLog) {

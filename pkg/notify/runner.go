@@ -61,8 +61,9 @@ type runner struct {
 	client      *plugin.Client
 	nc          *notifier.Client
 	starts      int
-	failures    int // starts and crashes in a row without a successful batch
-	retries     int // plugin errors in a row
+	failures    int  // starts and crashes in a row without a successful batch
+	retries     int  // plugin errors in a row
+	reviving    bool // started again after StateFailed, not yet up
 	lastHC      time.Time
 }
 
@@ -181,7 +182,7 @@ func (r *runner) run(ctx context.Context) {
 		r.persist()
 		r.stopProcess()
 		r.update(func(st *Status) {
-			st.PID = 0
+			st.PID, st.RetryAt = 0, time.Time{}
 			if st.State != StateFailed {
 				st.State = StateStopped
 			}
@@ -250,7 +251,8 @@ func (r *runner) run(ctx context.Context) {
 	}
 }
 
-// failed records a start failure or crash, then waits out the backoff. It
+// failed records a start failure or crash, then waits out the backoff or,
+// when the plugin has failed for good, the time until it is retried. It
 // reports false when the plugin must not be started again.
 func (r *runner) failed(ctx context.Context, err error) bool {
 	r.failures++
@@ -261,18 +263,69 @@ func (r *runner) failed(ctx context.Context, err error) bool {
 		permanent = true
 	}
 	if permanent {
-		r.log.Error("notifier failed; it will not be restarted (the server keeps serving)", "err", err)
-		r.mu.Lock()
-		r.disabled = true
-		r.queue, r.head, r.qbytes = nil, 0, 0
-		r.st.State, r.st.Err, r.st.LastError, r.st.QueueDepth, r.st.PID = StateFailed, err, err.Error(), 0, 0
-		r.mu.Unlock()
-		return false
+		return r.fail(ctx, err)
 	}
 	d := r.backoff(r.failures)
 	r.log.Warn("notifier failed; restarting after backoff", "err", err, "failures", r.failures, "backoff", d)
 	r.update(func(st *Status) { st.State, st.LastError, st.PID = StateBackoff, err.Error(), 0 })
 	r.sleep(ctx, d)
+	return true
+}
+
+// fail puts the plugin in StateFailed: nothing is queued for it any more
+// and its queue is dropped; the history keeps what it misses. Unless
+// retrying is disabled, it then waits RetryFailedAfter and prepares a start
+// from scratch that resumes delivery from the acknowledged position. It
+// reports whether the plugin is to be started again.
+func (r *runner) fail(ctx context.Context, err error) bool {
+	r.persist()
+	wait := r.h.opts.RetryFailedAfter
+	now := time.Now()
+	var retryAt time.Time
+	if wait > 0 {
+		retryAt = now.Add(wait)
+	}
+	r.mu.Lock()
+	failures, pos := r.st.Failures+1, r.pos
+	r.mu.Unlock()
+	// Logged before the state is published, so that whoever sees
+	// StateFailed finds the reason in the log.
+	if wait <= 0 {
+		r.log.Error("notifier failed; it will not be restarted (the server keeps serving)",
+			"err", err, "last_acked_zxid", pos)
+	} else {
+		r.log.Error("notifier failed; it will be started again from scratch after retry_failed_after (the server keeps serving)",
+			"err", err, "retry_failed_after", wait, "retry_at", retryAt.Format(time.RFC3339), "times_failed", failures, "last_acked_zxid", pos)
+	}
+	r.mu.Lock()
+	r.disabled = true
+	r.queue, r.head, r.qbytes = nil, 0, 0
+	r.st.State, r.st.Err, r.st.LastError, r.st.QueueDepth, r.st.PID = StateFailed, err, err.Error(), 0, 0
+	r.st.Failures = failures
+	r.st.FailedAt, r.st.RetryAt = now, retryAt
+	r.mu.Unlock()
+	if wait <= 0 {
+		return false
+	}
+	r.sleep(ctx, wait)
+	if ctx.Err() != nil {
+		return false
+	}
+
+	r.failures, r.retries = 0, 0
+	r.reviving = true
+	r.mu.Lock()
+	r.disabled = false
+	// What was offered while failed was not queued: it comes from the
+	// history, after the acknowledged position. A plugin that has no
+	// position and was never offered anything has missed nothing.
+	if r.pos >= 0 || r.origin >= 0 {
+		r.lagging, r.st.Lagging = true, true
+	}
+	r.st.State, r.st.Err, r.st.RetryAt = StateStarting, nil, time.Time{}
+	pos = r.pos
+	r.mu.Unlock()
+	r.log.Info("starting the failed notifier again from scratch", "times_failed", failures, "last_acked_zxid", pos)
 	return true
 }
 
@@ -692,6 +745,14 @@ func (r *runner) startProcess(ctx context.Context) error {
 		}
 	})
 	r.log.Info("notifier started", "pid", pid, "command", path, "start", r.starts)
+	if r.reviving {
+		r.reviving = false
+		r.mu.Lock()
+		pos, n := r.pos, r.st.Failures
+		r.mu.Unlock()
+		r.log.Info("failed notifier is running again; delivery resumes after its last acknowledged zxid",
+			"last_acked_zxid", pos, "times_failed", n)
+	}
 	return nil
 }
 

@@ -1,6 +1,9 @@
 package notify
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // State is where a plugin is in its lifecycle.
 type State int
@@ -13,8 +16,11 @@ const (
 	// StateBackoff: the plugin crashed or failed to start and waits for
 	// its next start.
 	StateBackoff
-	// StateFailed: the plugin failed permanently (bad binary, handshake,
-	// checksum, or too many failures in a row) and is not restarted.
+	// StateFailed: the plugin failed for good for now (bad binary,
+	// handshake, checksum, rejected configuration, or too many failures in
+	// a row). It receives nothing and is started again from scratch at
+	// Status.RetryAt, after Options.RetryFailedAfter; never when retrying
+	// is disabled.
 	StateFailed
 	// StateStopped: the host was closed.
 	StateStopped
@@ -68,7 +74,15 @@ type Status struct {
 	Health string
 	// LastError is the most recent failure, "" when none yet.
 	LastError string
-	// Err is the error that stopped a failed plugin; errors.Is works
-	// with the package's sentinels.
+	// Err is the error that stopped a failed plugin, nil unless State is
+	// StateFailed; errors.Is works with the package's sentinels.
 	Err error
+	// Failures counts the times the plugin entered StateFailed. A plugin
+	// that is running with Failures > 0 recovered from a failure.
+	Failures int
+	// FailedAt is when the plugin last entered StateFailed; zero if never.
+	FailedAt time.Time
+	// RetryAt is when a failed plugin will be started again; zero unless
+	// State is StateFailed and retrying is enabled.
+	RetryAt time.Time
 }

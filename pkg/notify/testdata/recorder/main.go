@@ -28,8 +28,8 @@ type line struct {
 }
 
 type recorder struct {
-	out, stuck, errFile string
-	rejectConfig        bool
+	out, stuck, errFile, crash string
+	rejectConfig               bool
 }
 
 func exists(p string) bool {
@@ -44,6 +44,10 @@ func (r *recorder) Notify(ctx context.Context, events []notifier.Event) error {
 	if exists(r.stuck) {
 		os.WriteFile(r.stuck+".entered", nil, 0o644) // tell the test
 		select {}                                    // never returns, ignores ctx
+	}
+	if exists(r.crash) {
+		fmt.Fprintln(os.Stderr, "recorder: crashing in Notify as asked")
+		os.Exit(4)
 	}
 	if exists(r.errFile) {
 		return errors.New("downstream unavailable")
@@ -76,6 +80,7 @@ func main() {
 	flag.StringVar(&r.out, "out", "", "file to append events to")
 	flag.StringVar(&r.stuck, "stuck", "", "while this file exists, Notify never returns")
 	flag.StringVar(&r.errFile, "err", "", "while this file exists, Notify returns an error")
+	flag.StringVar(&r.crash, "crash", "", "while this file exists, Notify exits the process")
 	flag.BoolVar(&r.rejectConfig, "reject-config", false, "Configure fails")
 	failStart := flag.Bool("fail-start", false, "exit at once")
 	fake := flag.String("fake-handshake", "", "print this line instead of serving")
