@@ -7,7 +7,13 @@
 //     connections; zkx's live heap is read from mntr after the watches are
 //     in, ZooKeeper's from jcmd after a full GC;
 //   - write throughput: C clients each doing synchronous setData on its
-//     own node for a fixed time, at several values of C.
+//     own node for a fixed time, at several values of C. With --rounds N
+//     every server (each zkx configuration, then ZooKeeper) is measured N
+//     times, interleaved, and the report gives medians: on a shared machine
+//     disk and CPU speed drift by tens of percent within minutes, and a
+//     ratio taken within one round is steadier than two figures taken
+//     minutes apart;
+//   - restart: time to serve again and RSS with many znodes.
 //
 // Usage:
 //
@@ -50,10 +56,16 @@ func main() {
 		duration = flag.Duration("duration", 10*time.Second, "length of each write run")
 		znodes   = flag.Int("znodes", 0, "znodes to create before measuring restart time and RSS (0 skips it; zkx runs badger-sync)")
 		out      = flag.String("out", "", "also write the report to this file")
+		warmup   = flag.Duration("warmup", 3*time.Second, "writes with 16 clients on each fresh server before the write test is measured")
+		rounds   = flag.Int("rounds", 1, "times each server is measured in the write test, interleaved; the report gives medians")
 	)
 	flag.Parse()
 	if *zkxBin == "" {
 		fmt.Fprintln(os.Stderr, "zkx-load: --zkx is required")
+		os.Exit(2)
+	}
+	if *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "zkx-load: --rounds must be at least 1")
 		os.Exit(2)
 	}
 	var clients []int
@@ -81,7 +93,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "zkx-load: "+format+"\n", args...)
 		os.Exit(1)
 	}
-	r := &report{watches: *watches, duration: *duration, clients: clients, znodes: *znodes}
+	r := &report{watches: *watches, duration: *duration, clients: clients, znodes: *znodes, rounds: *rounds, warmup: *warmup}
 
 	// Watch memory: zkx with GOGC=10 (see startZkx), then ZooKeeper.
 	if *watches > 0 {
@@ -89,26 +101,41 @@ func main() {
 		if err != nil {
 			fatal("start zkx: %v", err)
 		}
-		r.zkxWatch, err = measure(srv, *watches, *conns, nil, 0)
+		r.zkxWatch, err = measure(srv, *watches, *conns, nil, 0, 0)
 		srv.stop()
 		if err != nil {
 			fatal("zkx: %v", err)
 		}
 	}
-	// Writes: each zkx configuration on a fresh process.
+	// Writes: in each round, each zkx configuration and then ZooKeeper on
+	// a fresh process.
 	if len(clients) > 0 {
-		for _, c := range configs {
-			srv, err := startZkx(*zkxBin, c.storage, c.sync, false)
-			if err != nil {
-				fatal("start zkx (%s): %v", c.name, err)
+		r.zkxWrites = make([][]result, len(configs))
+		for round := 1; round <= *rounds; round++ {
+			for i, c := range configs {
+				srv, err := startZkx(*zkxBin, c.storage, c.sync, false)
+				if err != nil {
+					fatal("start zkx (%s): %v", c.name, err)
+				}
+				res, err := measure(srv, 0, *conns, clients, *duration, *warmup)
+				srv.stop()
+				if err != nil {
+					fatal("zkx (%s), round %d: %v", c.name, round, err)
+				}
+				res.kind = "zkx " + c.name
+				r.zkxWrites[i] = append(r.zkxWrites[i], res)
 			}
-			res, err := measure(srv, 0, *conns, clients, *duration)
+			srv, err := startZooKeeper()
+			if err != nil {
+				fatal("start zookeeper: %v", err)
+			}
+			res, err := measure(srv, 0, *conns, clients, *duration, *warmup)
 			srv.stop()
 			if err != nil {
-				fatal("zkx (%s): %v", c.name, err)
+				fatal("zookeeper, round %d: %v", round, err)
 			}
-			res.kind = "zkx " + c.name
-			r.zkxWrites = append(r.zkxWrites, res)
+			r.zkWrites = append(r.zkWrites, res)
+			fmt.Fprintf(os.Stderr, "zkx-load: write round %d of %d done\n", round, *rounds)
 		}
 	}
 	if *znodes > 0 {
@@ -122,12 +149,12 @@ func main() {
 			fatal("zkx restart: %v", err)
 		}
 	}
-	if *watches > 0 || len(clients) > 0 {
+	if *watches > 0 {
 		srv, err := startZooKeeper()
 		if err != nil {
 			fatal("start zookeeper: %v", err)
 		}
-		r.zk, err = measure(srv, *watches, *conns, clients, *duration)
+		r.zkWatch, err = measure(srv, *watches, *conns, nil, 0, 0)
 		srv.stop()
 		if err != nil {
 			fatal("zookeeper: %v", err)

@@ -24,7 +24,9 @@ type result struct {
 	writes                     []writeResult
 }
 
-func measure(s *server, watches, conns int, clients []int, d time.Duration) (result, error) {
+// measure runs the watch-memory test (watches > 0) and the write test at
+// each client count of clients, each for d after a warm-up of warmup.
+func measure(s *server, watches, conns int, clients []int, d, warmup time.Duration) (result, error) {
 	res := result{kind: s.kind}
 	if watches > 0 {
 		var err error
@@ -33,6 +35,14 @@ func measure(s *server, watches, conns int, clients []int, d time.Duration) (res
 		}
 		if res.persistBytes, res.persistSecs, err = watchMemory(s, watches, conns, true); err != nil {
 			return res, fmt.Errorf("persistent watches: %w", err)
+		}
+	}
+	if len(clients) > 0 && warmup > 0 {
+		// A fresh JVM interprets and then compiles its hot paths, and a
+		// fresh zkx grows its buffers and badger its caches: the first
+		// seconds of a server measure start-up, not steady state.
+		if _, err := writes(s, 16, warmup); err != nil {
+			return res, fmt.Errorf("warm-up: %w", err)
 		}
 	}
 	for _, n := range clients {
@@ -247,16 +257,19 @@ type report struct {
 	duration   time.Duration
 	clients    []int
 	znodes     int
-	zkxWatch   result   // watch memory (memory backend, GOGC=10)
-	zkxWrites  []result // one per zkx configuration
-	zk         result
+	rounds     int
+	warmup     time.Duration
+	zkxWatch   result     // watch memory (memory backend, GOGC=10)
+	zkWatch    result     // watch memory
+	zkxWrites  [][]result // per zkx configuration, one per round
+	zkWrites   []result   // one per round
 	zkxRestart restartResult
 	zkRestart  restartResult
 }
 
 func (r *report) markdown() string {
 	var b strings.Builder
-	z, k := r.zkxWatch, r.zk
+	z, k := r.zkxWatch, r.zkWatch
 	fmt.Fprintf(&b, "## zkx vs Apache ZooKeeper, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	b.WriteString("ZooKeeper: Debian 3.8.0 standalone, default forceSync (fsync before every acknowledgement), -Xmx4g. Same machine, loopback, one run of `zkx-load`.\n\n")
 	if r.watches > 0 {
@@ -267,48 +280,7 @@ func (r *report) markdown() string {
 		b.WriteString("Live heap growth divided by the number of watches; both servers hold the path strings. zkx is measured with GOGC=10 so that its live-heap gauge is current; ZooKeeper after a full GC (jcmd).\n\n")
 	}
 	if len(r.clients) > 0 && len(r.zkxWrites) > 0 {
-		fmt.Fprintf(&b, "### Synchronous setData throughput, ops/s (%s per run, 100-byte values)\n\n", r.duration)
-		b.WriteString("| clients |")
-		for _, w := range r.zkxWrites {
-			fmt.Fprintf(&b, " %s |", w.kind)
-		}
-		b.WriteString(" ZooKeeper |")
-		for _, w := range r.zkxWrites {
-			fmt.Fprintf(&b, " %s / ZooKeeper |", strings.TrimPrefix(w.kind, "zkx "))
-		}
-		b.WriteString("\n|---|")
-		for range 2*len(r.zkxWrites) + 1 {
-			b.WriteString("---|")
-		}
-		b.WriteString("\n")
-		for i, n := range r.clients {
-			fmt.Fprintf(&b, "| %d |", n)
-			for _, w := range r.zkxWrites {
-				fmt.Fprintf(&b, " %.0f |", w.writes[i].opsPerSec)
-			}
-			fmt.Fprintf(&b, " %.0f |", k.writes[i].opsPerSec)
-			for _, w := range r.zkxWrites {
-				fmt.Fprintf(&b, " %.2fx |", w.writes[i].opsPerSec/k.writes[i].opsPerSec)
-			}
-			b.WriteString("\n")
-		}
-		b.WriteString("\nLatency p50 / p99:\n\n| clients |")
-		for _, w := range r.zkxWrites {
-			fmt.Fprintf(&b, " %s |", w.kind)
-		}
-		b.WriteString(" ZooKeeper |\n|---|")
-		for range len(r.zkxWrites) + 1 {
-			b.WriteString("---|")
-		}
-		b.WriteString("\n")
-		for i, n := range r.clients {
-			fmt.Fprintf(&b, "| %d |", n)
-			for _, w := range append(append([]result{}, r.zkxWrites...), k) {
-				fmt.Fprintf(&b, " %v / %v |", w.writes[i].p50.Round(time.Microsecond), w.writes[i].p99.Round(time.Microsecond))
-			}
-			b.WriteString("\n")
-		}
-		b.WriteString("\n")
+		r.writeTables(&b)
 	}
 	if r.znodes > 0 {
 		zr, kr := r.zkxRestart, r.zkRestart
@@ -319,6 +291,100 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "| RSS after restart (MiB) | %.0f | %.0f | %.2fx |\n\n", float64(zr.rssBytes)/(1<<20), float64(kr.rssBytes)/(1<<20), float64(kr.rssBytes)/float64(zr.rssBytes))
 	}
 	return b.String()
+}
+
+// writeTables reports the write test: per server and client count the
+// median over the rounds of throughput and latency, and the median over
+// the rounds of each round's zkx / ZooKeeper ratio, with its range.
+func (r *report) writeTables(b *strings.Builder) {
+	kinds := make([]string, len(r.zkxWrites))
+	for i, rs := range r.zkxWrites {
+		kinds[i] = rs[0].kind
+	}
+	fmt.Fprintf(b, "### Synchronous setData throughput, ops/s (%s per run after a %s warm-up, 100-byte values", r.duration, r.warmup)
+	if r.rounds > 1 {
+		fmt.Fprintf(b, "; median of %d interleaved rounds", r.rounds)
+	}
+	b.WriteString(")\n\n| clients |")
+	for _, k := range kinds {
+		fmt.Fprintf(b, " %s |", k)
+	}
+	b.WriteString(" ZooKeeper |")
+	for _, k := range kinds {
+		fmt.Fprintf(b, " %s / ZooKeeper |", strings.TrimPrefix(k, "zkx "))
+	}
+	b.WriteString("\n|---|")
+	for range 2*len(kinds) + 1 {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	field := func(rs []result, i int, f func(writeResult) float64) []float64 {
+		v := make([]float64, len(rs))
+		for j, res := range rs {
+			v[j] = f(res.writes[i])
+		}
+		return v
+	}
+	ops := func(w writeResult) float64 { return w.opsPerSec }
+	for i, n := range r.clients {
+		fmt.Fprintf(b, "| %d |", n)
+		for _, rs := range r.zkxWrites {
+			fmt.Fprintf(b, " %.0f |", median(field(rs, i, ops)))
+		}
+		zk := field(r.zkWrites, i, ops)
+		fmt.Fprintf(b, " %.0f |", median(zk))
+		for _, rs := range r.zkxWrites {
+			ratios := field(rs, i, ops)
+			for j := range ratios {
+				ratios[j] /= zk[j]
+			}
+			if len(ratios) == 1 {
+				fmt.Fprintf(b, " %.2fx |", ratios[0])
+			} else {
+				fmt.Fprintf(b, " %.2fx (%.2f-%.2f) |", median(ratios), slices.Min(ratios), slices.Max(ratios))
+			}
+		}
+		b.WriteString("\n")
+	}
+	if r.rounds > 1 {
+		b.WriteString("\nRatios: the median of the rounds' ratios, each taken within one round, with their range.\n")
+	}
+	b.WriteString("\nLatency p50 / p99")
+	if r.rounds > 1 {
+		b.WriteString(" (medians over the rounds)")
+	}
+	b.WriteString(":\n\n| clients |")
+	for _, k := range kinds {
+		fmt.Fprintf(b, " %s |", k)
+	}
+	b.WriteString(" ZooKeeper |\n|---|")
+	for range len(kinds) + 1 {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	p50 := func(w writeResult) float64 { return float64(w.p50) }
+	p99 := func(w writeResult) float64 { return float64(w.p99) }
+	for i, n := range r.clients {
+		fmt.Fprintf(b, "| %d |", n)
+		for _, rs := range append(append([][]result{}, r.zkxWrites...), r.zkWrites) {
+			fmt.Fprintf(b, " %v / %v |", time.Duration(median(field(rs, i, p50))).Round(time.Microsecond),
+				time.Duration(median(field(rs, i, p99))).Round(time.Microsecond))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// median returns the median of v (the mean of the middle two for an even
+// count), leaving v as it is.
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
 // waitConnections waits until the server reports at most n connections
