@@ -559,13 +559,19 @@ func (r *run) load(srv *harness.Server, checker *client.Client, launched, ready 
 		}()
 	}
 	// The checker watches for the pending ephemerals to expire meanwhile.
+	// Its context ends before the kill, not after like the workers' (which
+	// must keep writing up to the kill), so a read that the kill cuts off
+	// is never mistaken for a failure.
+	checkCtx, stopCheck := context.WithCancel(context.Background())
+	defer stopCheck()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r.awaitExpiryCtx(ctx, checker, ready, true)
+		r.awaitExpiryCtx(checkCtx, checker, ready, true)
 	}()
 
 	time.Sleep(d) // the random kill moment; everything else waits on conditions
+	stopCheck()
 	srv.Kill()
 	killed := time.Now()
 	cancel()
