@@ -128,6 +128,27 @@ type Backend interface {
 	Close() error
 }
 
+// StatsReporter is implemented by backends that write a log to disk, for
+// monitoring (the server's mntr).
+type StatsReporter interface {
+	Stats() Stats
+}
+
+// Stats are a backend's counters since it was opened.
+type Stats struct {
+	// LogRecords is how many log records were written; each holds one
+	// commit group and, with syncing on, costs one sync.
+	LogRecords uint64
+	// Commits is how many Commit calls those records held, so
+	// Commits/LogRecords is the average commit group.
+	Commits uint64
+	// Syncs is how many syncs were done, taking SyncTotal in all, the
+	// shortest SyncMin and the longest SyncMax.
+	Syncs            uint64
+	SyncTotal        time.Duration
+	SyncMin, SyncMax time.Duration
+}
+
 // ChangeLog is implemented by backends that keep a durable, zxid-ordered
 // log of the events each committed transaction produced (Batch.Events),
 // bounded by a Retention. The reconnect replay window and the notifier

@@ -198,6 +198,9 @@ type Store struct {
 	wal    *wal
 	walSeq uint64 // last record appended
 
+	logRecords    atomic.Uint64 // WAL records appended (Stats)
+	loggedCommits atomic.Uint64 // commits in them
+
 	// Logged requests waiting for the applier (apply.go).
 	pmu          sync.Mutex
 	pending      []*request

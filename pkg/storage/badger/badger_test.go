@@ -414,3 +414,32 @@ func TestCloseReleasesGoroutines(t *testing.T) {
 		t.Errorf("%d goroutines after Close, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestStatsCountRecordsAndSyncs checks the counters mntr reports: commits
+// and the log records holding them, and one sync per record only when
+// syncing is on.
+func TestStatsCountRecordsAndSyncs(t *testing.T) {
+	for _, sync := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sync=%v", sync), func(t *testing.T) {
+			s := openStore(t, filepath.Join(t.TempDir(), "data"), quietOptions(sync))
+			defer s.Close()
+			for z := int64(1); z <= 10; z++ {
+				commit(t, s, storage.Batch{Zxid: z, Puts: []storage.Node{{Path: fmt.Sprintf("/n%d", z), ACL: znode.OpenACLUnsafe}}})
+			}
+			st := s.Stats()
+			if st.Commits != 10 || st.LogRecords < 1 || st.LogRecords > 10 {
+				t.Errorf("commits %d in %d records, want 10 in 1 to 10", st.Commits, st.LogRecords)
+			}
+			wantSyncs := st.LogRecords
+			if !sync {
+				wantSyncs = 0
+			}
+			if st.Syncs != wantSyncs {
+				t.Errorf("%d syncs, want %d", st.Syncs, wantSyncs)
+			}
+			if sync && (st.SyncMin <= 0 || st.SyncMax < st.SyncMin || st.SyncTotal < st.SyncMax) {
+				t.Errorf("sync times min %v max %v total %v", st.SyncMin, st.SyncMax, st.SyncTotal)
+			}
+		})
+	}
+}

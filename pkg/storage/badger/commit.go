@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
 
@@ -152,6 +153,8 @@ func (s *Store) logGroup(group []*request) {
 			err = fmt.Errorf("badger: commit to %s: write-ahead log: %w", s.dir, err)
 		} else {
 			s.walSeq = seq
+			s.logRecords.Add(1)
+			s.loggedCommits.Add(uint64(len(group)))
 			for _, r := range group {
 				r.seq = seq
 			}
@@ -161,6 +164,21 @@ func (s *Store) logGroup(group []*request) {
 	for _, r := range group {
 		r.done <- err
 	}
+}
+
+var _ storage.StatsReporter = (*Store)(nil)
+
+// Stats implements storage.StatsReporter.
+func (s *Store) Stats() storage.Stats {
+	st := storage.Stats{LogRecords: s.logRecords.Load(), Commits: s.loggedCommits.Load()}
+	if s.wal != nil {
+		w := &s.wal.stats
+		st.Syncs = uint64(w.count.Load())
+		st.SyncTotal = time.Duration(w.total.Load())
+		st.SyncMin = time.Duration(w.min.Load())
+		st.SyncMax = time.Duration(w.max.Load())
+	}
+	return st
 }
 
 // applyChunked writes requests into badger in log order, in as few

@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // The write-ahead log makes a commit durable with one small sequential
@@ -53,6 +55,25 @@ type wal struct {
 	off  int64
 	size int64
 	old  []walSegment // full segments not yet released, oldest first
+
+	stats syncStats
+}
+
+// syncStats counts the log's syncs. Written by the committer only, read by
+// anyone.
+type syncStats struct {
+	count, total, min, max atomic.Int64 // nanoseconds but count
+}
+
+func (s *syncStats) sync(d time.Duration) {
+	n := int64(d)
+	if s.count.Add(1) == 1 || n < s.min.Load() {
+		s.min.Store(n)
+	}
+	if n > s.max.Load() {
+		s.max.Store(n)
+	}
+	s.total.Add(n)
 }
 
 func walName(first uint64) string { return fmt.Sprintf("%020d.wal", first) }
@@ -182,9 +203,11 @@ func (w *wal) append(seq uint64, payload []byte) error {
 		return err
 	}
 	if w.sync {
+		start := time.Now()
 		if err := syscall.Fdatasync(int(w.f.Fd())); err != nil {
 			return err
 		}
+		w.stats.sync(time.Since(start))
 	}
 	w.off += n
 	w.cur.last = seq
