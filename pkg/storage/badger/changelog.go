@@ -85,8 +85,15 @@ func blockLimits(r storage.Retention) (count int, size int, span int64) {
 	return count, size, span
 }
 
+// parseEventKey is the inverse of eventKey; key must have its length.
+func parseEventKey(key []byte) (zxid int64, seq uint32) {
+	k := key[len(eventPrefix):]
+	return int64(binary.BigEndian.Uint64(k)), binary.BigEndian.Uint32(k[8:])
+}
+
 func eventZxid(o *op) int64 {
-	return int64(binary.BigEndian.Uint64(o.key[len(eventPrefix):]))
+	z, _ := parseEventKey(o.key)
+	return z
 }
 
 // blockWriter gathers the event records of consecutive transactions into
@@ -112,12 +119,8 @@ func (w *blockWriter) add(o *op) {
 	if w.meta.count == 0 {
 		w.key = append(w.key[:0], o.key...)
 		w.val = append(w.val[:0], eventBlock)
-		w.meta = evMeta{
-			zxid:   eventZxid(o),
-			seq:    binary.BigEndian.Uint32(o.key[len(eventPrefix)+8:]),
-			oldest: o.evMs,
-			newest: o.evMs,
-		}
+		w.meta = evMeta{oldest: o.evMs, newest: o.evMs}
+		w.meta.zxid, w.meta.seq = parseEventKey(o.key)
 	}
 	w.val = binary.AppendUvarint(w.val, uint64(len(o.val)))
 	w.val = append(w.val, o.val...)
@@ -367,13 +370,8 @@ func (s *Store) loadEventIndex() error {
 			if len(key) != len(eventPrefix)+12 {
 				return s.corrupt(item.KeyCopy(nil), fmt.Errorf("%w: event key of %d bytes", errCorrupt, len(key)))
 			}
-			m := evMeta{
-				zxid:   int64(binary.BigEndian.Uint64(key[len(eventPrefix):])),
-				seq:    binary.BigEndian.Uint32(key[len(eventPrefix)+8:]),
-				size:   item.EstimatedSize(),
-				oldest: math.MaxInt64,
-				newest: math.MinInt64,
-			}
+			m := evMeta{size: item.EstimatedSize(), oldest: math.MaxInt64, newest: math.MinInt64}
+			m.zxid, m.seq = parseEventKey(key)
 			err := item.Value(func(v []byte) error {
 				return decodeBlock(v, func(ev *znode.Event) bool {
 					m.last = ev.Zxid
