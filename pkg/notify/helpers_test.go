@@ -181,6 +181,29 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
+// waitAckFile waits until the ack file at path holds at least zxid. The
+// runner saves its position after it records the acknowledgement in its
+// status, so a status that shows an ack may briefly run ahead of the file.
+func waitAckFile(t *testing.T, path string, zxid int64) {
+	t.Helper()
+	var (
+		got int64
+		ok  bool
+		err error
+	)
+	deadline := time.Now().Add(delivery)
+	for {
+		got, ok, err = readAck(path)
+		if err == nil && ok && got >= zxid {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ack file %s holds %d (present %v, err %v) after %v; want >= %d", path, got, ok, err, delivery, zxid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func ev(zxid int64, typ znode.EventType, path string) znode.Event {
 	return znode.Event{Type: typ, Path: path, Zxid: zxid, Time: 1700000000000 + zxid, Version: int32(zxid % 100)}
 }

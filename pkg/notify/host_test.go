@@ -74,9 +74,7 @@ func TestDeliversConfiguredSubtreesAndTypesInOrder(t *testing.T) {
 	waitFor(t, delivery, "the plugin's stderr in the host log", func() bool {
 		return strings.Contains(h.logs.String(), "recorder configured as audit")
 	})
-	if z, ok, _ := readAck(filepath.Join(h.dir, "audit.ack")); !ok || z < 6 {
-		t.Errorf("ack file holds %d, %v; want >= 6", z, ok)
-	}
+	waitAckFile(t, filepath.Join(h.dir, "audit.ack"), 6)
 }
 
 func TestKilledPluginRestartsWithoutLosingEvents(t *testing.T) {
