@@ -738,12 +738,8 @@ func (r *runner) startProcess(ctx context.Context) error {
 	r.client, r.nc = client, nc
 	r.starts++
 	r.lastHC = time.Time{}
-	r.update(func(st *Status) {
-		st.State, st.PID = StateRunning, pid
-		if r.starts > 1 {
-			st.Restarts++
-		}
-	})
+	// Logged before the state is published, as in fail: whoever sees
+	// StateRunning finds the start in the log.
 	r.log.Info("notifier started", "pid", pid, "command", path, "start", r.starts)
 	if r.reviving {
 		r.reviving = false
@@ -753,6 +749,12 @@ func (r *runner) startProcess(ctx context.Context) error {
 		r.log.Info("failed notifier is running again; delivery resumes after its last acknowledged zxid",
 			"last_acked_zxid", pos, "times_failed", n)
 	}
+	r.update(func(st *Status) {
+		st.State, st.PID = StateRunning, pid
+		if r.starts > 1 {
+			st.Restarts++
+		}
+	})
 	return nil
 }
 
