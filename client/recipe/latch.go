@@ -100,8 +100,15 @@ func (l *LeaderLatch) join(ctx context.Context) error {
 // Only the latest value is kept.
 func (l *LeaderLatch) Leadership() <-chan bool { return l.ch }
 
-// IsLeader reports whether this latch currently leads.
+// IsLeader reports whether this latch currently leads. It is false as
+// soon as the client is not connected: state changes reach the latch's
+// listener asynchronously, but a latch whose client was closed, lost its
+// connection or expired must not claim leadership in the meantime (after
+// Close on the client returns, another participant may already lead).
 func (l *LeaderLatch) IsLeader() bool {
+	if l.c.State() != client.StateConnected {
+		return false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.leader
