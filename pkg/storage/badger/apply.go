@@ -132,6 +132,13 @@ func (o *Options) spaceReserve() uint64 {
 	return uint64(2*o.ValueLogFileSize + 4*o.MemTableSize)
 }
 
+// closeReserve is the free space badger's Close needs to write its
+// memtable out as a table: the memtable's size with room for the table's
+// index and filter.
+func (o *Options) closeReserve() uint64 {
+	return uint64(2 * o.MemTableSize)
+}
+
 // errLowSpace means the applier held back because the disk is almost full.
 var errLowSpace = errors.New("not enough free disk space to write badger safely")
 

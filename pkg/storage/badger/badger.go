@@ -512,7 +512,10 @@ func beUint64(b []byte) uint64 {
 // Close stops the committer (commits already accepted finish first) and
 // the garbage collector, waits for running Loads, and closes the database.
 // Later Commits and Loads return storage.ErrClosed. Close is idempotent;
-// calls after the first return nil.
+// calls after the first return nil. On a filesystem too full for badger to
+// write out its memtable, Close returns an error and leaves the directory
+// as a crash would (nothing committed is lost; the next Open replays the
+// logs), still locked until the process exits.
 func (s *Store) Close() error {
 	first := false
 	s.closeOnce.Do(func() {
@@ -526,6 +529,18 @@ func (s *Store) Close() error {
 		defer s.lifeMu.Unlock()
 		if s.wal != nil {
 			s.wal.close()
+		}
+		// Badger's Close writes its memtable to a new table through an
+		// mmapped file, which kills the process with SIGBUS on a full
+		// filesystem (see spaceReserve). Without room for that, badger is
+		// left as a crash would leave it: the memtable is in badger's own
+		// log and unapplied writes are in the write-ahead log, and Open
+		// replays both. Its directory lock stays held until the process
+		// exits.
+		if err := checkSpace(s.dir, s.opts.closeReserve()); err != nil {
+			s.log.Error("badger: disk almost full; not flushing badger at close, the next start replays its logs instead", "dir", s.dir, "err", err)
+			s.closeErr = fmt.Errorf("badger: close %s: %w; left unflushed, the next open replays the logs", s.dir, err)
+			return
 		}
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("badger: close %s: %w", s.dir, err)
@@ -555,6 +570,11 @@ func (s *Store) gcLoop(interval time.Duration) {
 			case <-s.stop:
 				return
 			default:
+			}
+			// A rewrite fills a new value-log file through mmap: only
+			// with the same room the applier needs (see spaceReserve).
+			if checkSpace(s.dir, s.opts.spaceReserve()) != nil {
+				break
 			}
 			err := s.db.RunValueLogGC(gcDiscardRatio)
 			if err != nil {
