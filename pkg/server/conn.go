@@ -38,6 +38,9 @@ type conn struct {
 	wake       chan struct{}
 
 	closeOnce sync.Once
+	// dead is set by close, so the reader stops handling requests it has
+	// already buffered (up to 64 KiB of them) once the socket is closed.
+	dead atomic.Bool
 
 	// Counters for stat/cons; atomics because readers and writers update them.
 	recv, sent atomic.Int64
@@ -105,6 +108,7 @@ func (c *conn) closeAfterFlush(reason string) {
 // of times; the reader's exit path drops the connection's watches.
 func (c *conn) close(reason string) {
 	c.closeOnce.Do(func() {
+		c.dead.Store(true)
 		c.omu.Lock()
 		c.closed = true
 		if c.reason == "" {
@@ -211,6 +215,11 @@ func (c *conn) readLoop() {
 		buf = frame[:cap(frame)]
 		if len(buf) > 1<<20 {
 			buf = nil // do not pin a large buffer for the life of the connection
+		}
+		if c.dead.Load() {
+			// Closed (a slow consumer, a failed write): the requests still
+			// in the read buffer would only produce replies nobody gets.
+			return
 		}
 		c.recv.Add(1)
 		if !c.s.handleRequest(c, frame) {
