@@ -106,6 +106,10 @@ func createSeq(t *testing.T, c *rawClient, prefix string) string {
 	return resp.Path
 }
 
+// goneTimeout is the session timeout of TestRestartWithBadger's session
+// that does not come back after the restart.
+const goneTimeout = 2 * time.Second
+
 // TestRestartWithBadger stops a badger-backed server and starts a new one
 // on the same data directory, checking what clients would notice.
 func TestRestartWithBadger(t *testing.T) {
@@ -118,7 +122,6 @@ func TestRestartWithBadger(t *testing.T) {
 	// First run.
 	first := startBadgerServer(t, dir)
 	owner := newSession(t, first.Addr().String(), 10000) // will come back in time
-	gone := newSession(t, first.Addr().String(), 300)    // will not come back
 	mustCall(t, owner, proto.OpCreate, &proto.CreateRequest{Path: "/app", Data: []byte("config v0"), ACL: znode.OpenACLUnsafe}, nil)
 	mustCall(t, owner, proto.OpSetData, &proto.SetDataRequest{Path: "/app", Data: []byte("config v1"), Version: -1}, nil)
 	mustCall(t, owner, proto.OpSetACL, &proto.SetACLRequest{Path: "/app", ACL: appACL, Version: -1}, nil)
@@ -130,6 +133,12 @@ func TestRestartWithBadger(t *testing.T) {
 	mustCall(t, owner, proto.OpCreate, &proto.CreateRequest{Path: "/app/owner", ACL: znode.OpenACLUnsafe, Flags: int32(znode.ModeEphemeral)}, nil)
 	mustCall(t, owner, proto.OpCreate, &proto.CreateRequest{Path: "/null", Data: nil, ACL: znode.OpenACLUnsafe}, nil)
 	mustCall(t, owner, proto.OpCreate, &proto.CreateRequest{Path: "/empty", Data: []byte{}, ACL: znode.OpenACLUnsafe}, nil)
+	// The session that will not come back is opened only now, and with a
+	// timeout of seconds: it must outlive its own create and the stop here,
+	// and, restored by the next server, that server's start up to the
+	// watcher's exists below. Those are synced commits, which a busy disk
+	// can make take hundreds of milliseconds each.
+	gone := newSession(t, first.Addr().String(), int32(goneTimeout.Milliseconds()))
 	mustCall(t, gone, proto.OpCreate, &proto.CreateRequest{Path: "/lease", ACL: znode.OpenACLUnsafe, Flags: int32(znode.ModeEphemeral)}, nil)
 	var before proto.GetDataResponse
 	mustCall(t, owner, proto.OpGetData, &proto.GetDataRequest{Path: "/app"}, &before)
@@ -187,7 +196,7 @@ func TestRestartWithBadger(t *testing.T) {
 	})
 
 	t.Run("expired session loses its ephemerals", func(t *testing.T) {
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(goneTimeout + 10*time.Second)
 		for len(watcher.pending) == 0 && time.Now().Before(deadline) {
 			watcher.call(proto.OpPing, nil, nil)
 			owner2.call(proto.OpPing, nil, nil)

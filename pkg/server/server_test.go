@@ -285,14 +285,21 @@ func TestNotificationCarriesTransactionZxid(t *testing.T) {
 }
 
 func TestSessionExpiryDeletesEphemerals(t *testing.T) {
-	s := startTestServer(t, nil)
+	// a's create and b's exists watch must both come before a expires, and
+	// a loaded machine can stall a round trip for longer than 100 ms: a asks
+	// for 1s. b, which idles while a expires, gets the 30s it asks for.
+	s := startTestServer(t, func(o *Options) { o.MaxSessionTimeout = 30 * time.Second })
+	b := connectRaw(t, s.Addr().String())
 	a := dialRaw(t, s.Addr().String())
-	if _, err := a.handshake(proto.ConnectRequest{TimeOut: 100, Passwd: make([]byte, 16)}); err != nil {
+	if _, err := a.handshake(proto.ConnectRequest{TimeOut: 1000, Passwd: make([]byte, 16)}); err != nil {
 		t.Fatal(err)
 	}
-	a.call(proto.OpCreate, &proto.CreateRequest{Path: "/lease", ACL: znode.OpenACLUnsafe, Flags: int32(znode.ModeEphemeral)}, nil)
-	b := connectRaw(t, s.Addr().String())
-	b.call(proto.OpExists, &proto.ExistsRequest{Path: "/lease", Watch: true}, nil)
+	if code := a.call(proto.OpCreate, &proto.CreateRequest{Path: "/lease", ACL: znode.OpenACLUnsafe, Flags: int32(znode.ModeEphemeral)}, nil); code != 0 {
+		t.Fatalf("create /lease: %s", proto.CodeName(code))
+	}
+	if code := b.call(proto.OpExists, &proto.ExistsRequest{Path: "/lease", Watch: true}, nil); code != 0 {
+		t.Fatalf("exists /lease: %s, want it to exist while a's session lives", proto.CodeName(code))
+	}
 	// a stops sending anything; within timeout + one tick it expires.
 	if err := a.expectClosed(); err != nil {
 		t.Fatalf("expired session's connection: %v", err)
