@@ -645,7 +645,11 @@ func TestCloseEndsSession(t *testing.T) {
 	ctx := testCtx(t)
 	mustCreate(t, c, "/eph", nil, CreateOptions{Mode: ModeEphemeral})
 	w, _ := c.AddWatch(ctx, "/x", AddWatchPersistent)
-	_, _, oneShot, _ := c.ExistsW(ctx, "/y")
+	_, _, oneShotW, _ := c.ExistsW(ctx, "/y")
+	// Once Close has returned, a watch channel still offers its final
+	// event only for a short grace (abortGrace), so read them as a
+	// consumer does: already waiting while Close runs.
+	persistent, oneShot := firstEvent(w.Events()), firstEvent(oneShotW)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -656,7 +660,7 @@ func TestCloseEndsSession(t *testing.T) {
 	if _, _, err := c.Get(ctx, "/"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("call after Close: %v", err)
 	}
-	if ev := nextEvent(t, w.Events()); ev.Type != EventNone || ev.State != StateClosed {
+	if ev := nextEvent(t, persistent); ev.Type != EventNone || ev.State != StateClosed {
 		t.Fatalf("watch got %v", ev)
 	}
 	if ev := nextEvent(t, oneShot); ev.Type != EventNone || ev.State != StateClosed {

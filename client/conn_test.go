@@ -201,8 +201,12 @@ func TestOversizedFrameDropsConnection(t *testing.T) {
 func TestPingsKeepConnection(t *testing.T) {
 	var d cutter
 	rec := newStateRecorder()
-	c := connect(t, startServer(t), Options{Dialer: d.dial, OnState: rec.fn, SessionTimeout: 300 * time.Millisecond})
-	time.Sleep(1200 * time.Millisecond) // several read timeouts with no calls
+	// A ping goes out a third of the session timeout after the last write
+	// and must be answered within the next third (the read timeout). With a
+	// timeout of seconds, a loaded machine delaying a ping or its reply by
+	// a few hundred ms does not drop the connection.
+	c := connect(t, startServer(t), Options{Dialer: d.dial, OnState: rec.fn, SessionTimeout: 2 * time.Second})
+	time.Sleep(3 * c.SessionTimeout() * 2 / 3) // three read timeouts with no calls
 	if _, _, err := c.Get(testCtx(t), "/"); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +222,10 @@ func TestReconnectKeepsWatches(t *testing.T) {
 	addr := startServer(t)
 	var d cutter
 	rec := newStateRecorder()
-	c := connect(t, addr, Options{Dialer: d.dial, OnState: rec.fn})
+	// The session must outlive the time the client is kept out, plus its
+	// reconnect backoff (up to 1 s), however slow a loaded machine makes
+	// the other client's calls meanwhile.
+	c := connect(t, addr, Options{Dialer: d.dial, OnState: rec.fn, SessionTimeout: 10 * time.Second})
 	other := connect(t, addr, Options{})
 	ctx := testCtx(t)
 	rec.waitFor(t, StateConnected)
@@ -333,15 +340,25 @@ func TestSessionExpiry(t *testing.T) {
 	addr := startServer(t)
 	var d cutter
 	rec := newStateRecorder()
-	c := connect(t, addr, Options{Dialer: d.dial, OnState: rec.fn, SessionTimeout: 200 * time.Millisecond})
+	c := connect(t, addr, Options{Dialer: d.dial, OnState: rec.fn, SessionTimeout: 2 * time.Second})
+	other := connect(t, addr, Options{})
 	ctx := testCtx(t)
 	pw := must[*Watch](t)(c.AddWatch(ctx, "/p", AddWatchPersistent))
 	_, _, oneShot, _ := c.ExistsW(ctx, "/x")
+	// An ephemeral of the session, watched by another client, shows when
+	// the server has expired the session.
+	mustCreate(t, c, "/lease", nil, CreateOptions{Mode: ModeEphemeral})
+	_, ok, leaseGone, err := other.ExistsW(ctx, "/lease")
+	if err != nil || !ok {
+		t.Fatalf("ExistsW /lease: %v %v", ok, err)
+	}
 
 	d.block(true)
 	d.cut()
 	rec.waitFor(t, StateDisconnected)
-	time.Sleep(c.SessionTimeout() + 500*time.Millisecond) // the server expires the session
+	if ev := nextEvent(t, leaseGone); ev.Type != EventNodeDeleted { // the server expires the session
+		t.Fatalf("watch on the session's ephemeral got %v, want NodeDeleted", ev)
+	}
 	d.block(false)
 	rec.waitFor(t, StateExpired)
 

@@ -14,10 +14,13 @@ import (
 
 const waitTimeout = 5 * time.Second
 
-// startServer runs an in-process zkx server for the test.
+// startServer runs an in-process zkx server for the test. Its 50 ms tick
+// would cap sessions at 1 s; MaxSessionTimeout lets a test have the
+// timeout it asks for (2 s by default, see connect).
 func startServer(t testing.TB) string {
 	t.Helper()
-	srv, err := server.New(server.Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond, Backend: memory.New(), Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond, MaxSessionTimeout: 30 * time.Second,
+		Backend: memory.New(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +141,19 @@ func nextEvent(t testing.TB, ch <-chan Event) Event {
 		t.Fatalf("no event within %v", waitTimeout)
 	}
 	return Event{}
+}
+
+// firstEvent takes ch's first event as soon as it is delivered and hands
+// it on; the returned channel is closed without an event if ch is.
+func firstEvent(ch <-chan Event) <-chan Event {
+	out := make(chan Event, 1)
+	go func() {
+		defer close(out)
+		if ev, ok := <-ch; ok {
+			out <- ev
+		}
+	}()
+	return out
 }
 
 func noEvent(t testing.TB, ch <-chan Event, d time.Duration) {

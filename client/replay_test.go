@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestReplayDeliversMissedEventsOnce: a recursive watcher is cut off,
@@ -14,7 +15,10 @@ func TestReplayDeliversMissedEventsOnce(t *testing.T) {
 	addr := startServer(t)
 	d := &cutter{}
 	states := newStateRecorder()
-	w := connect(t, addr, Options{Dialer: d.dial, OnState: states.fn})
+	// The session must outlive the time the watcher is kept out, plus its
+	// reconnect backoff (up to 1 s), however slow a loaded machine makes
+	// the writer's calls meanwhile.
+	w := connect(t, addr, Options{Dialer: d.dial, OnState: states.fn, SessionTimeout: 10 * time.Second})
 	m := connect(t, addr, Options{})
 	ctx := testCtx(t)
 

@@ -16,9 +16,11 @@ import (
 
 const waitTimeout = 5 * time.Second
 
+// startServer runs an in-process zkx server. Its 50 ms tick would cap
+// sessions at 1 s; MaxSessionTimeout lets a test ask for longer.
 func startServer(t *testing.T) string {
 	t.Helper()
-	srv, err := server.New(server.Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond,
+	srv, err := server.New(server.Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond, MaxSessionTimeout: 30 * time.Second,
 		Backend: memory.New(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -40,9 +42,12 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
+// connect opens a client with a 1 s session unless opts asks otherwise.
 func connect(t *testing.T, addr string, opts client.Options) *client.Client {
 	t.Helper()
-	opts.SessionTimeout = time.Second
+	if opts.SessionTimeout == 0 {
+		opts.SessionTimeout = time.Second
+	}
 	c, err := client.Connect(ctxT(t), addr, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +122,10 @@ func waitChange(t *testing.T, tc *TreeCache, typ ChangeType, path string) Change
 func TestTreeCache(t *testing.T) {
 	addr := startServer(t)
 	var d dropper
-	c := connect(t, addr, client.Options{Dialer: d.dial})
+	// The cache's session must outlive the time it is kept out in "rebuild
+	// after reconnect", plus the client's reconnect backoff (up to 1 s),
+	// however slow a loaded machine makes the writer's calls meanwhile.
+	c := connect(t, addr, client.Options{Dialer: d.dial, SessionTimeout: 10 * time.Second})
 	writer := connect(t, addr, client.Options{})
 	create(t, writer, "/app", "root")
 	create(t, writer, "/app/a", "1")
