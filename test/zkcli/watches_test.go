@@ -3,9 +3,11 @@ package zkcli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,11 +31,13 @@ set /p q
 removewatches /w -a
 create /w/b after-removal
 delete /p/c
-quit
 `
 
 // wantEvents are the event lines, in order, that the script must print;
-// nothing else may be printed for /w or /p.
+// nothing else may be printed for /w or /p. zkCli prints events from its
+// event thread while the main thread goes on with the script, and "quit"
+// exits the JVM without waiting for that thread: the test sends "quit"
+// only once the events are out (or after a deadline).
 var wantEvents = []string{
 	"type:NodeCreated path:/w/a",
 	"type:NodeDataChanged path:/w/a",
@@ -46,6 +50,38 @@ var wantEvents = []string{
 }
 
 var eventLine = regexp.MustCompile(`WatchedEvent state:SyncConnected (type:\w+ path:\S+)`)
+
+// nodeEvents returns the event lines zkCli printed so far, without the
+// connection event.
+func nodeEvents(out string) []string {
+	var got []string
+	for _, m := range eventLine.FindAllStringSubmatch(out, -1) {
+		if strings.HasSuffix(m[1], "path:null") {
+			continue // the connection event
+		}
+		got = append(got, m[1])
+	}
+	return got
+}
+
+// syncBuffer is a bytes.Buffer that zkCli's output is copied into while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // TestZkCliPersistentWatches drives zkCli's addWatch and removewatches
 // against zkx and against Apache ZooKeeper.
@@ -64,20 +100,27 @@ func TestZkCliPersistentWatches(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, harness.ZkCli, "-server", srv.Addr())
-			cmd.Stdin = strings.NewReader(watchScript)
-			var out bytes.Buffer
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out syncBuffer
 			cmd.Stdout, cmd.Stderr = &out, &out
-			_ = cmd.Run()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(stdin, watchScript)
+			deadline := time.Now().Add(30 * time.Second)
+			for len(nodeEvents(out.String())) < len(wantEvents) && time.Now().Before(deadline) && ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+			}
+			io.WriteString(stdin, "quit\n")
+			stdin.Close()
+			_ = cmd.Wait()
 			if ctx.Err() != nil {
 				t.Fatalf("zkCli.sh did not finish:\n%s", out.String())
 			}
-			var got []string
-			for _, m := range eventLine.FindAllStringSubmatch(out.String(), -1) {
-				if strings.HasSuffix(m[1], "path:null") {
-					continue // the connection event
-				}
-				got = append(got, m[1])
-			}
+			got := nodeEvents(out.String())
 			if strings.Join(got, "\n") != strings.Join(wantEvents, "\n") {
 				t.Errorf("zkCli printed events\n  %s\nwant\n  %s\nfull output:\n%s",
 					strings.Join(got, "\n  "), strings.Join(wantEvents, "\n  "), out.String())
