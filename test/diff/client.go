@@ -343,9 +343,19 @@ func (c *Client) Multi(desc string, ops ...any) {
 	}
 }
 
-// Close closes the session and records it.
+// Close closes the session and records it. go-zookeeper's Close gives up waiting for the
+// closeSession reply after one second, which a loaded machine or a slow disk sync on the
+// server can exceed, and the scenarios go on as if the session were gone (its ephemerals
+// deleted, watchers told). So Close also waits for go-zookeeper to report the connection
+// ended, which it does once the reply to closeSession has arrived.
 func (c *Client) Close() {
+	c.mu.Lock()
+	c.states = nil
+	c.mu.Unlock()
 	c.conn.Close()
+	if !c.waitState(zk.StateDisconnected, WaitTimeout) {
+		c.env.Fatalf("%s: connection still open %v after closing the session", c.name, WaitTimeout)
+	}
 	c.rec("closed")
 }
 
