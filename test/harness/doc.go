@@ -6,8 +6,9 @@
 //
 // Every server is a child process bound to 127.0.0.1 on a port chosen by FreePort, with its
 // output captured to a log file under the test's t.TempDir(). A start call returns only once
-// the server really serves clients (ZooKeeper answers the srvr four-letter word, zkx completes
-// a ZooKeeper session handshake); it never sleeps a fixed time. When the test fails, the tail
+// the server really serves clients (it holds the listening socket on its port, found in /proc,
+// and ZooKeeper answers the srvr four-letter word, zkx completes a ZooKeeper session
+// handshake); it never sleeps a fixed time. When the test fails, the tail
 // of the server's log is printed. The process is killed in t.Cleanup, and it is started with a
 // parent-death signal so that a crashed test binary does not leave servers behind.
 //

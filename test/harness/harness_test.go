@@ -24,6 +24,25 @@ func TestFreePortIsBindable(t *testing.T) {
 	l.Close()
 }
 
+func TestOwnsListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := ownsListener(os.Getpid(), port); err != nil {
+		t.Errorf("ownsListener(this process, %d) = %v, want nil: it listens there", port, err)
+	}
+	if err := ownsListener(os.Getppid(), port); err == nil {
+		t.Errorf("ownsListener(parent process, %d) = nil, want an error: this process listens there", port)
+	}
+	free := FreePort(t)
+	if err := ownsListener(os.Getpid(), free); err == nil {
+		t.Errorf("ownsListener(this process, %d) = nil for a port nothing listens on", free)
+	}
+}
+
 func TestModuleRootHasGoMod(t *testing.T) {
 	root, err := ModuleRoot()
 	if err != nil {

@@ -140,7 +140,8 @@ func (s *Server) awaitReady(timeout time.Duration, ready func() error) error {
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Another process may
 // still take it before the caller binds it; the Start functions retry with a new port when a
-// server fails to bind.
+// server fails to bind, and their readiness probes first check that the listener on the port
+// is the server's own (ownsPort), so that another server that took it cannot answer them.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	p, err := freePort()
@@ -157,6 +158,48 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ownsPort reports, as an error, why s does not (yet) hold the listening socket on its port:
+// nothing listens there yet, or another process does.
+func (s *Server) ownsPort() error {
+	return ownsListener(s.cmd.Process.Pid, s.Port())
+}
+
+// ownsListener reports whether process pid holds a listening TCP socket on port, from Linux's
+// /proc: the sockets listening on the port, by inode, and the process's file descriptors.
+func ownsListener(pid, port int) error {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" { // 0A is LISTEN
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil && int(p) == port {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return fmt.Errorf("nothing listens on port %d yet", port)
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return err
+	}
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && inodes[l] {
+			return nil
+		}
+	}
+	return fmt.Errorf("port %d is held by another process than %d", port, pid)
 }
 
 // registerCleanup kills s when the test ends and prints its log tail if the test failed.

@@ -162,7 +162,12 @@ func StartZkx(t testing.TB, opts ZkxOptions) *Server {
 		if err != nil {
 			t.Fatalf("harness: start zkx: %v", err)
 		}
-		err = s.awaitReady(opts.StartTimeout, func() error { return Handshake(addr, 2*time.Second) })
+		err = s.awaitReady(opts.StartTimeout, func() error {
+			if err := s.ownsPort(); err != nil {
+				return err
+			}
+			return Handshake(addr, 2*time.Second)
+		})
 		if err == nil {
 			registerCleanup(t, s)
 			return s

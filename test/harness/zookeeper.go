@@ -126,6 +126,9 @@ func startZooKeeperOnce(java, dir string, opts ZooKeeperOptions) (*Server, error
 		return nil, err
 	}
 	err = s.awaitReady(opts.StartTimeout, func() error {
+		if err := s.ownsPort(); err != nil {
+			return err
+		}
 		out, err := FourLetterWord(addr, "srvr", 2*time.Second)
 		if err != nil {
 			return err
