@@ -92,7 +92,7 @@ func (s *server) Notify(ctx context.Context, req *pb.NotifyRequest) (*pb.NotifyR
 		events[i] = fromProto(e)
 	}
 	if err := s.impl.Notify(ctx, events); err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
+		return nil, implError(ctx, codes.Unknown, err)
 	}
 	return &pb.NotifyResponse{}, nil
 }
@@ -109,7 +109,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 		IncludeData: req.GetIncludeData(),
 	}
 	if err := c.Configure(ctx, cfg); err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return nil, implError(ctx, codes.InvalidArgument, err)
 	}
 	return &pb.ConfigureResponse{}, nil
 }
@@ -120,9 +120,23 @@ func (s *server) Health(ctx context.Context, _ *pb.HealthRequest) (*pb.HealthRes
 		return nil, status.Error(codes.Unimplemented, "plugin does not implement HealthChecker")
 	}
 	if err := h.Health(ctx); err != nil {
-		return nil, status.Error(codes.Unavailable, err.Error())
+		return nil, implError(ctx, codes.Unavailable, err)
 	}
 	return &pb.HealthResponse{}, nil
+}
+
+// implError is the status of a call whose implementation returned err.
+// When the call's context has ended (the host's deadline passed, or the
+// host gave up on the call) it is that, not the plugin's error: the
+// plugin's side holds the same deadline a moment after the host, so its
+// answer can reach the host before the host has noticed its own timer,
+// and a plugin that returns ctx.Err() must still read as a deadline there,
+// not as a plugin that refused the batch or its configuration.
+func implError(ctx context.Context, code codes.Code, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return status.FromContextError(ctxErr).Err()
+	}
+	return status.Error(code, err.Error())
 }
 
 // Client is the host's side of a plugin connection. Its methods are safe
