@@ -501,8 +501,16 @@ func TestResumeAtStartWithoutNewWrites(t *testing.T) {
 				}
 			}
 			cfg := PluginConfig{Name: "p", Command: recorderBin(t), Args: []string{"--out", out, "--stuck", stuck}, BatchSize: 4}
-			h := startHost(t, Options{Plugins: []PluginConfig{cfg}, DataDir: dir, History: FromChangeLog(log),
-				NotifyTimeout: 500 * time.Millisecond})
+			opts := Options{Plugins: []PluginConfig{cfg}, DataDir: dir, History: FromChangeLog(log)}
+			if tt.hang {
+				// Short, to end the hung call soon, but every Notify
+				// after it must answer in time: one that is only slow
+				// would be killed and sent again, a restart or a
+				// duplicate the test does not allow. The other cases
+				// keep the default.
+				opts.NotifyTimeout = 5 * time.Second
+			}
+			h := startHost(t, opts)
 			if tt.hang {
 				waitFor(t, delivery, "the plugin to hang", func() bool {
 					_, err := os.Stat(stuck + ".entered")
