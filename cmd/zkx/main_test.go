@@ -184,7 +184,13 @@ func TestVersionFromLdflags(t *testing.T) {
 // waitForAddr waits until the server logs its bound address.
 func waitForAddr(t *testing.T, stderr *syncBuffer) string {
 	t.Helper()
-	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
+	return waitForLog(t, stderr, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`))
+}
+
+// waitForLog waits until stderr holds a match of re and returns its first
+// submatch.
+func waitForLog(t *testing.T, stderr *syncBuffer, re *regexp.Regexp) string {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(stderr.String()); m != nil {
@@ -192,7 +198,7 @@ func waitForAddr(t *testing.T, stderr *syncBuffer) string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("server did not log its address; stderr:\n%s", stderr.String())
+	t.Fatalf("no log line matching %s; stderr:\n%s", re, stderr.String())
 	return ""
 }
 
@@ -372,20 +378,17 @@ func TestOpenBackend(t *testing.T) {
 // TestServePprof checks the opt-in profiling endpoint: it answers on the
 // configured address while serving, and a taken address stops serve.
 func TestServePprof(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pprofAddr := ln.Addr().String()
-	ln.Close()
-
+	// Port 0: serve binds the endpoint itself and logs the address. A port
+	// picked here and released could be taken by anything before serve
+	// binds it.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
-	a := &app{ctx: ctx, env: []string{"ZKX_DEBUG_PPROF_LISTEN=" + pprofAddr}, stdout: &bytes.Buffer{}, stderr: &stderr}
+	a := &app{ctx: ctx, env: []string{"ZKX_DEBUG_PPROF_LISTEN=127.0.0.1:0"}, stdout: &bytes.Buffer{}, stderr: &stderr}
 	done := make(chan int, 1)
 	go func() { done <- a.run([]string{"serve", "--listen", "127.0.0.1:0", "--storage", "memory"}) }()
-	waitForAddr(t, &stderr)
+	pprofAddr := waitForLog(t, &stderr, regexp.MustCompile(`msg="serving pprof" addr=(127\.0\.0\.1:\d+)`))
+	waitForLog(t, &stderr, regexp.MustCompile(`msg="zkx started" .*addr=(127\.0\.0\.1:\d+)`))
 
 	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
