@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
+	"os"
 	"os/exec"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,13 +30,11 @@ func startNATS(t *testing.T) (url string, stop func()) {
 	if err != nil {
 		t.Skip("nats-server not installed (scripts/install-test-deps.sh installs it)")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
+	// Port -1: the server binds a free port itself and writes it to a
+	// ports file. A port picked here and released could be taken by
+	// anything before the server binds it.
+	portsDir := t.TempDir()
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", portsDir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +45,22 @@ func startNATS(t *testing.T) (url string, stop func()) {
 		<-done
 	}
 	t.Cleanup(stop)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if url = natsURL(portsDir); url != "" {
+			break
+		}
+		select {
+		case <-done:
+			t.Fatalf("nats-server exited before it wrote its ports file")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server wrote no ports file in %s", portsDir)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	addr := strings.TrimPrefix(url, "nats://")
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -60,7 +72,27 @@ func startNATS(t *testing.T) (url string, stop func()) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return "nats://" + addr, stop
+	return url, stop
+}
+
+// natsURL returns the client URL from the ports file nats-server writes in
+// dir, "" while there is none or it is not complete yet.
+func natsURL(dir string) string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.ports"))
+	if len(files) != 1 {
+		return ""
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		return ""
+	}
+	var ports struct {
+		Nats []string `json:"nats"`
+	}
+	if json.Unmarshal(b, &ports) != nil || len(ports.Nats) == 0 {
+		return ""
+	}
+	return ports.Nats[0]
 }
 
 func TestPublishesEventsInOrder(t *testing.T) {
