@@ -5,11 +5,13 @@ import (
 	"crypto/hmac"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,27 +103,33 @@ func TestDeliversSignedBatch(t *testing.T) {
 }
 
 func TestRetriesAndFailures(t *testing.T) {
+	// timeout is the client's request timeout. Only the case about
+	// timeouts has a short one, and even that leaves a loaded machine
+	// ample time to get each attempt to the server, which counts only the
+	// attempts it received. Elsewhere a request that timed out would be
+	// one attempt more, or another error.
 	tests := []struct {
 		name         string
 		statuses     []int
 		delay        time.Duration
+		timeout      time.Duration
 		retries      int
 		wantErr      string
 		wantRequests int
 	}{
-		{"success first time", nil, 0, 3, "", 1},
-		{"server errors then success", []int{500, 503}, 0, 3, "", 3},
-		{"rate limited then success", []int{429}, 0, 3, "", 2},
-		{"retries exhausted", []int{500, 500, 500}, 0, 2, "status 500", 3},
-		{"client error not retried", []int{400}, 0, 3, "not retried", 1},
-		{"timeouts retried", nil, time.Minute, 1, "Client.Timeout", 2},
+		{"success first time", nil, 0, 30 * time.Second, 3, "", 1},
+		{"server errors then success", []int{500, 503}, 0, 30 * time.Second, 3, "", 3},
+		{"rate limited then success", []int{429}, 0, 30 * time.Second, 3, "", 2},
+		{"retries exhausted", []int{500, 500, 500}, 0, 30 * time.Second, 2, "status 500", 3},
+		{"client error not retried", []int{400}, 0, 30 * time.Second, 3, "not retried", 1},
+		{"timeouts retried", nil, time.Minute, time.Second, 1, "Client.Timeout", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rc := &receiver{statuses: tt.statuses, delay: tt.delay}
 			srv := httptest.NewServer(rc)
 			defer srv.Close()
-			w, err := newWebhook(options{url: srv.URL, timeout: 200 * time.Millisecond, retries: tt.retries, backoff: 10 * time.Millisecond})
+			w, err := newWebhook(options{url: srv.URL, timeout: tt.timeout, retries: tt.retries, backoff: 10 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,6 +147,10 @@ func TestRetriesAndFailures(t *testing.T) {
 					t.Errorf("health is ok after a failed delivery")
 				}
 			}
+			// A request the client gave up on is answered by nobody: its
+			// handler may still be about to record it. Close waits for
+			// every handler.
+			srv.Close()
 			if rc.count() != tt.wantRequests {
 				t.Errorf("%d requests, want %d", rc.count(), tt.wantRequests)
 			}
@@ -147,9 +159,7 @@ func TestRetriesAndFailures(t *testing.T) {
 }
 
 func TestUnreachableServerFails(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
+	url := "http://" + refusingAddr(t)
 	w, _ := newWebhook(options{url: url, timeout: time.Second, retries: 1, backoff: time.Millisecond})
 	c := notifiertest.Start(t, w)
 	if err := c.Notify(context.Background(), batch); err == nil || !strings.Contains(err.Error(), "attempt 2") {
@@ -163,4 +173,25 @@ func TestOptionsValidated(t *testing.T) {
 			t.Errorf("url %q accepted", u)
 		}
 	}
+}
+
+// refusingAddr returns a loopback address that refuses connections until
+// the test ends: its port is bound by a socket that never listens, so no
+// listener can take it meanwhile, as one could take the port of a server
+// that was closed.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
