@@ -3,13 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/zkx-dev/zkx/internal/testfs"
 	"github.com/zkx-dev/zkx/pkg/proto"
 	"github.com/zkx-dev/zkx/pkg/storage/badger"
 	"github.com/zkx-dev/zkx/pkg/znode"
@@ -17,17 +15,10 @@ import (
 
 // TestRealDiskFull runs zkx on badger on a small tmpfs that is then filled
 // up: writes that need new space fail with an error and are undone, reads
-// go on, and once space is freed writes succeed again. It needs to mount
-// a tmpfs (root, as in CI).
+// go on, and once space is freed writes succeed again. It needs root to
+// mount a tmpfs (see internal/testfs).
 func TestRealDiskFull(t *testing.T) {
-	if testing.Short() {
-		t.Skip("mounts a tmpfs")
-	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=192m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s); this test needs root", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	mnt := testfs.Tmpfs(t, "192m")
 
 	store, err := badger.Open(filepath.Join(mnt, "data"), badger.Options{Sync: true, Logger: testLogger(t)})
 	if err != nil {
@@ -52,20 +43,7 @@ func TestRealDiskFull(t *testing.T) {
 	mustCall(t, c, proto.OpCreate, &proto.CreateRequest{Path: "/kept", Data: []byte("before"), ACL: znode.OpenACLUnsafe}, nil)
 
 	// Fill the filesystem to the last block.
-	filler := filepath.Join(mnt, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Runs before the server and store are shut down (cleanups run last
-	// first), so a failure here still shuts down on a disk with room.
-	t.Cleanup(func() { os.Remove(filler) })
-	var st syscall.Statfs_t
-	syscall.Statfs(mnt, &st)
-	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(st.Bavail)*int64(st.Bsize)); err != nil {
-		t.Fatalf("fill the tmpfs: %v", err)
-	}
-	f.Close()
+	free := testfs.Fill(t, mnt)
 
 	// Write until a write fails: the preallocated log takes some first.
 	big := bytes.Repeat([]byte("x"), 1<<20)
@@ -95,7 +73,7 @@ func TestRealDiskFull(t *testing.T) {
 	}
 
 	// Free the space: after the backoff, writes succeed again.
-	os.Remove(filler)
+	free()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		code := c.call(proto.OpCreate, &proto.CreateRequest{Path: "/after", ACL: znode.OpenACLUnsafe}, nil)

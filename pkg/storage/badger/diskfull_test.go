@@ -1,16 +1,14 @@
 package badger_test
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/zkx-dev/zkx/internal/testfs"
 	"github.com/zkx-dev/zkx/pkg/storage"
 	"github.com/zkx-dev/zkx/pkg/znode"
 )
@@ -19,17 +17,10 @@ import (
 // up after its writes reached badger. Badger's own Close would write the
 // memtable out through mmap and die of SIGBUS; the store instead leaves
 // badger as a crash would, and a copy of the data directory opened where
-// there is room holds every committed write. It mounts a small tmpfs, so
-// it needs root (as in CI).
+// there is room holds every committed write. It needs root to mount a
+// tmpfs (see internal/testfs).
 func TestCloseOnFullDiskLosesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("mounts a tmpfs")
-	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s); this test needs root", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	mnt := testfs.Tmpfs(t, "64m")
 
 	// Small files, so the reserve the store keeps free fits the tmpfs.
 	opts := quietOptions(true)
@@ -50,22 +41,9 @@ func TestCloseOnFullDiskLosesNothing(t *testing.T) {
 		t.Fatalf("before the disk filled: %v, want %v", got, want)
 	}
 
-	filler := filepath.Join(mnt, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(filler) })
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(mnt, &st); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(st.Bavail)*int64(st.Bsize)); err != nil {
-		t.Fatalf("fill the tmpfs: %v", err)
-	}
-	f.Close()
+	testfs.Fill(t, mnt)
 
-	err = s.Close()
+	err := s.Close()
 	if err == nil || !strings.Contains(err.Error(), "left unflushed") {
 		t.Fatalf("Close on a full disk = %v, want an error saying badger was left unflushed", err)
 	}
