@@ -2,7 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +100,73 @@ func TestNewNotifyHostWithoutNotifiers(t *testing.T) {
 	h, err := newNotifyHost(config.Default(), nil, nil)
 	if h != nil || err != nil {
 		t.Fatalf("newNotifyHost without notifiers = %v, %v; want nil, nil", h, err)
+	}
+}
+
+// TestServeReportsNotifiersInMntr runs serve with a real plugin (the
+// bundled log notifier) and reads its status where an operator's
+// monitoring would: mntr on the client port.
+func TestServeReportsNotifiersInMntr(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "zkx-notifier-log")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../plugins/log").CombinedOutput(); err != nil {
+		t.Fatalf("build the log plugin: %v\n%s", err, out)
+	}
+	cfg := writeConfig(t, fmt.Sprintf(`notifiers:
+  - name: audit
+    command: %q
+    args: ["--out", %q]
+`, bin, filepath.Join(dir, "audit.jsonl")))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	a := &app{ctx: ctx, stdout: &bytes.Buffer{}, stderr: &stderr}
+	done := make(chan int, 1)
+	go func() {
+		done <- a.run([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--storage", "memory"})
+	}()
+	addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="zkx started" .*addr=(127\.0\.0\.1:\d+)`))
+
+	mntr := func() map[string]string {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write([]byte("mntr")); err != nil {
+			t.Fatal(err)
+		}
+		out, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, line := range strings.Split(string(out), "\n") {
+			if k, v, ok := strings.Cut(line, "\t"); ok {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for m := mntr(); m["zkx_notifier_audit_up"] != "1"; m = mntr() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the plugin never reported up in mntr: %v\nstderr:\n%s", m, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m := mntr()
+	if m["zkx_notifiers"] != "1" || m["zkx_notifiers_running"] != "1" || m["zkx_notifiers_failed"] != "0" || m["zkx_notifier_audit_state"] != "running" {
+		t.Errorf("mntr notifier keys: %v", m)
+	}
+	if m["zk_server_state"] != "standalone" {
+		t.Errorf("mntr lost zkx's own keys: %v", m)
+	}
+
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
 	}
 }

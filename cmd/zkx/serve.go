@@ -64,6 +64,7 @@ func (a *app) serve(args []string) int {
 	opts := serverOptions(cfg, backend, logger)
 	if notifiers != nil {
 		opts.EventSink = notifiers.Sink
+		opts.Monitor = notifiers.Monitor
 		notifiers.Start()
 	}
 

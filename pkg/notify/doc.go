@@ -63,7 +63,8 @@
 // plugin stops receiving events — nothing is queued for it, its queue is
 // dropped — and the server keeps serving. Everything is logged with the
 // plugin's name, and Host.Status returns each plugin's state, restarts,
-// queue depth, position, gaps and failure record.
+// queue depth, position, gaps and failure record; Host.Monitor writes the
+// same figures as mntr keys (zkx serve wires it to the client port).
 //
 // # Recovery
 //

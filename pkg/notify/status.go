@@ -86,3 +86,62 @@ type Status struct {
 	// State is StateFailed and retrying is enabled.
 	RetryAt time.Time
 }
+
+// Monitor writes the host's figures for the server's mntr, through add
+// (server.Options.Monitor). First the totals, for alerting:
+//
+//	zkx_notifiers                          plugins configured
+//	zkx_notifiers_running                  plugins in StateRunning
+//	zkx_notifiers_failed                   plugins in StateFailed
+//
+// then, for each plugin in configuration order, zkx_notifier_<name>_ and:
+//
+//	state            starting, running, backoff, failed or stopped
+//	up               1 when running, else 0
+//	last_acked_zxid  every event up to it acknowledged (-1 before any)
+//	queue_depth      events queued for the plugin
+//	lagging          1 while delivered from the history, else 0
+//	delivered        events acknowledged
+//	redelivered      events sent again after a failed attempt
+//	overflows        times the queue was full
+//	gaps             gap events delivered
+//	restarts         process starts after the first
+//	failures         times the plugin entered StateFailed
+//
+// Names are limited to letters, digits, '-' and '_', so every key is one
+// token.
+func (h *Host) Monitor(add func(key string, value any)) {
+	sts := h.Status()
+	running, failed := 0, 0
+	for _, st := range sts {
+		switch st.State {
+		case StateRunning:
+			running++
+		case StateFailed:
+			failed++
+		}
+	}
+	add("zkx_notifiers", len(sts))
+	add("zkx_notifiers_running", running)
+	add("zkx_notifiers_failed", failed)
+	b01 := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	for _, st := range sts {
+		p := "zkx_notifier_" + st.Name + "_"
+		add(p+"state", st.State.String())
+		add(p+"up", b01(st.State == StateRunning))
+		add(p+"last_acked_zxid", st.LastAcked)
+		add(p+"queue_depth", st.QueueDepth)
+		add(p+"lagging", b01(st.Lagging))
+		add(p+"delivered", st.Delivered)
+		add(p+"redelivered", st.Redelivered)
+		add(p+"overflows", st.Overflows)
+		add(p+"gaps", st.Gaps)
+		add(p+"restarts", st.Restarts)
+		add(p+"failures", st.Failures)
+	}
+}

@@ -230,6 +230,9 @@ func (s *Server) writeConnections(b *strings.Builder, detailed bool) {
 //	zkx_storage_log_records      log records written (one sync each)
 //	zkx_storage_logged_commits   commits they held; divided by the
 //	                             records, the mean commit group
+//
+// Then whatever Options.Monitor adds: with notifier plugins, the keys
+// listed at notify.Host.Monitor.
 func (s *Server) writeMonitor(b *strings.Builder) {
 	minL, avgL, maxL, _ := s.stats.latency()
 	s.mu.Lock()
@@ -292,6 +295,9 @@ func (s *Server) writeMonitor(b *strings.Builder) {
 	}
 	for _, e := range kv {
 		fmt.Fprintf(b, "%s\t%v\n", e.k, e.v)
+	}
+	if s.opts.Monitor != nil {
+		s.opts.Monitor(func(k string, v any) { fmt.Fprintf(b, "%s\t%v\n", k, v) })
 	}
 }
 

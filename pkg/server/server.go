@@ -66,6 +66,10 @@ type Options struct {
 	// it runs on the commit path (the notifier host only enqueues). The
 	// slice and the events' Data and ACL must not be modified.
 	EventSink func(events []znode.Event)
+	// Monitor, when set, adds keys to mntr after zkx's own (the notifier
+	// host's per-plugin figures). It is called for every mntr, without the
+	// server's lock held; add writes one "key<TAB>value" line.
+	Monitor func(add func(key string, value any))
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 	// Version is reported by srvr/stat/mntr.

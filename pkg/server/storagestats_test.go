@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zkx-dev/zkx/pkg/proto"
@@ -65,6 +66,33 @@ func TestMntrReportsStorageSyncs(t *testing.T) {
 	for k := range mntrValues(t, mem.Addr().String()) {
 		if strings.Contains(k, "fsynctime") || strings.HasPrefix(k, "zkx_storage_log") {
 			t.Errorf("memory-backed server reports %s", k)
+		}
+	}
+}
+
+// TestMntrAddsMonitorKeysLast: the keys an Options.Monitor adds (the
+// notifier host's) follow zkx's own, and each mntr asks for fresh values.
+func TestMntrAddsMonitorKeysLast(t *testing.T) {
+	var calls atomic.Int64
+	s := startTestServer(t, func(o *Options) {
+		o.Monitor = func(add func(string, any)) {
+			add("zkx_test_calls", calls.Add(1))
+			add("zkx_test_state", "running")
+		}
+	})
+	addr := s.Addr().String()
+	for want := 1; want <= 2; want++ {
+		out := fourLetter(t, addr, "mntr")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) < 3 {
+			t.Fatalf("mntr:\n%s", out)
+		}
+		tail := lines[len(lines)-2:]
+		if tail[0] != fmt.Sprintf("zkx_test_calls\t%d", want) || tail[1] != "zkx_test_state\trunning" {
+			t.Errorf("mntr %d ends with %q, want the monitor's two keys", want, tail)
+		}
+		if !strings.Contains(out, "zk_server_state\tstandalone\n") || !strings.Contains(out, "zkx_commits\t") {
+			t.Errorf("zkx's own keys missing:\n%s", out)
 		}
 	}
 }
