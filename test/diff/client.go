@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zkx-dev/zkx/test/harness"
 )
 
 // WaitTimeout bounds every wait for a condition (a session, an event, an expiry).
@@ -49,22 +50,9 @@ func (e *Env) CloseAll() {
 	}
 }
 
-// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+// SyncBuffer is a harness.SyncBuffer that go-zookeeper can log to.
 type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	harness.SyncBuffer
 }
 
 // Printf makes SyncBuffer a zk.Logger.

@@ -1,13 +1,11 @@
 package zkcli
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,25 +62,6 @@ func nodeEvents(out string) []string {
 	return got
 }
 
-// syncBuffer is a bytes.Buffer that zkCli's output is copied into while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestZkCliPersistentWatches drives zkCli's addWatch and removewatches
 // against zkx and against Apache ZooKeeper.
 func TestZkCliPersistentWatches(t *testing.T) {
@@ -104,7 +83,7 @@ func TestZkCliPersistentWatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var out syncBuffer
+			var out harness.SyncBuffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
