@@ -32,15 +32,16 @@ type conn struct {
 	omu        sync.Mutex
 	out        [][]byte
 	outBytes   int
-	closed     bool
 	flushClose bool   // close once the queue is written
 	reason     string // why the connection closed
 	wake       chan struct{}
 
 	closeOnce sync.Once
-	// dead is set by close, so the reader stops handling requests it has
-	// already buffered (up to 64 KiB of them) once the socket is closed.
-	dead atomic.Bool
+	// closed is set by close, under omu. It is atomic so that the reader
+	// can check it without the lock before each request: once the socket
+	// is closed, the requests still in its read buffer (up to 64 KiB of
+	// them) would only produce replies nobody gets.
+	closed atomic.Bool
 
 	// Counters for stat/cons; atomics because readers and writers update them.
 	recv, sent atomic.Int64
@@ -66,7 +67,7 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 // closed as a slow consumer. It reports whether the frame was queued.
 func (c *conn) enqueue(frame []byte) bool {
 	c.omu.Lock()
-	if c.closed || c.flushClose {
+	if c.closed.Load() || c.flushClose {
 		c.omu.Unlock()
 		return false
 	}
@@ -96,7 +97,7 @@ func (c *conn) signal() {
 // been written (closeSession, invalid session, auth failure).
 func (c *conn) closeAfterFlush(reason string) {
 	c.omu.Lock()
-	if !c.closed && !c.flushClose {
+	if !c.closed.Load() && !c.flushClose {
 		c.flushClose = true
 		c.reason = reason
 	}
@@ -108,9 +109,8 @@ func (c *conn) closeAfterFlush(reason string) {
 // of times; the reader's exit path drops the connection's watches.
 func (c *conn) close(reason string) {
 	c.closeOnce.Do(func() {
-		c.dead.Store(true)
 		c.omu.Lock()
-		c.closed = true
+		c.closed.Store(true)
 		if c.reason == "" {
 			c.reason = reason
 		}
@@ -140,7 +140,7 @@ func (c *conn) writeLoop() {
 		c.omu.Lock()
 		bufs := c.out
 		c.out, c.outBytes = nil, 0
-		closed, flushClose, reason := c.closed, c.flushClose, c.reason
+		closed, flushClose, reason := c.closed.Load(), c.flushClose, c.reason
 		c.omu.Unlock()
 		if closed {
 			return
@@ -216,10 +216,8 @@ func (c *conn) readLoop() {
 		if len(buf) > 1<<20 {
 			buf = nil // do not pin a large buffer for the life of the connection
 		}
-		if c.dead.Load() {
-			// Closed (a slow consumer, a failed write): the requests still
-			// in the read buffer would only produce replies nobody gets.
-			return
+		if c.closed.Load() {
+			return // a slow consumer, a failed write: nobody gets replies
 		}
 		c.recv.Add(1)
 		if !c.s.handleRequest(c, frame) {
