@@ -298,7 +298,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		s.log.Info("zkx stopped")
+		s.log.Info("server stopped: listener and connections closed")
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
