@@ -21,11 +21,15 @@ func main() {
 
 // run executes the command line args (without the program name) and
 // returns the process exit code: 0 on success, 1 when the command failed,
-// 2 on a usage error. SIGINT and SIGTERM stop a running server cleanly.
+// 2 on a usage error. SIGINT and SIGTERM stop a running server cleanly;
+// SIGHUP starts failed notifier plugins again.
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &app{ctx: ctx, stopSignals: stop, env: os.Environ(), stdout: stdout, stderr: stderr}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	a := &app{ctx: ctx, stopSignals: stop, hup: hup, env: os.Environ(), stdout: stdout, stderr: stderr}
 	return a.run(args)
 }
 
@@ -35,7 +39,9 @@ type app struct {
 	ctx context.Context
 	// stopSignals restores default signal handling, so a second Ctrl-C
 	// during a slow shutdown kills the process.
-	stopSignals    func()
+	stopSignals func()
+	// hup delivers SIGHUP: serve starts failed notifier plugins again.
+	hup            <-chan os.Signal
 	env            []string
 	stdout, stderr io.Writer
 }
@@ -70,7 +76,8 @@ func (a *app) run(args []string) int {
 const usage = `Usage: zkx <command> [flags]
 
 Commands:
-  serve          run the server until SIGINT or SIGTERM
+  serve          run the server until SIGINT or SIGTERM (SIGHUP starts
+                 failed notifier plugins again)
   check-config   validate the configuration, print it as YAML
   version        print the version
   backup         --data-dir DIR --out FILE: back up a stopped server's data dir

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,42 +129,95 @@ func TestServeReportsNotifiersInMntr(t *testing.T) {
 	}()
 	addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="zkx started" .*addr=(127\.0\.0\.1:\d+)`))
 
-	mntr := func() map[string]string {
-		t.Helper()
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		if _, err := c.Write([]byte("mntr")); err != nil {
-			t.Fatal(err)
-		}
-		out, err := io.ReadAll(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]string{}
-		for _, line := range strings.Split(string(out), "\n") {
-			if k, v, ok := strings.Cut(line, "\t"); ok {
-				m[k] = v
-			}
-		}
-		return m
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for m := mntr(); m["zkx_notifier_audit_up"] != "1"; m = mntr() {
-		if time.Now().After(deadline) {
-			t.Fatalf("the plugin never reported up in mntr: %v\nstderr:\n%s", m, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	m := mntr()
+	waitMntr(t, addr, &stderr, "zkx_notifier_audit_up", "1")
+	m := readMntr(t, addr)
 	if m["zkx_notifiers"] != "1" || m["zkx_notifiers_running"] != "1" || m["zkx_notifiers_failed"] != "0" || m["zkx_notifier_audit_state"] != "running" {
 		t.Errorf("mntr notifier keys: %v", m)
 	}
 	if m["zk_server_state"] != "standalone" {
 		t.Errorf("mntr lost zkx's own keys: %v", m)
+	}
+
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+}
+
+// readMntr asks the server at addr for mntr and returns its keys.
+func readMntr(t *testing.T, addr string) map[string]string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte("mntr")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "\t"); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// waitMntr waits until mntr at addr reports key = want.
+func waitMntr(t *testing.T, addr string, stderr *syncBuffer, key, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for m := readMntr(t, addr); m[key] != want; m = readMntr(t, addr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("mntr %s = %q after 30s, want %q\nstderr:\n%s", key, m[key], want, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestServeSIGHUPStartsFailedNotifiers: a plugin whose binary is missing
+// fails; with retry_failed_after "0s" it stays failed until the operator
+// installs the binary and sends SIGHUP.
+func TestServeSIGHUPStartsFailedNotifiers(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "zkx-notifier-log") // not there yet
+	cfg := writeConfig(t, fmt.Sprintf(`notify:
+  min_backoff: "10ms"
+  max_failures: 2
+  retry_failed_after: "0s"
+notifiers:
+  - name: audit
+    command: %q
+    args: ["--out", %q]
+`, bin, filepath.Join(dir, "audit.jsonl")))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	hup := make(chan os.Signal, 1)
+	a := &app{ctx: ctx, hup: hup, stdout: &bytes.Buffer{}, stderr: &stderr}
+	done := make(chan int, 1)
+	go func() {
+		done <- a.run([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--storage", "memory"})
+	}()
+	addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="zkx started" .*addr=(127\.0\.0\.1:\d+)`))
+	waitMntr(t, addr, &stderr, "zkx_notifiers_failed", "1")
+
+	if out, err := exec.Command("go", "build", "-o", bin, "../../plugins/log").CombinedOutput(); err != nil {
+		t.Fatalf("build the log plugin: %v\n%s", err, out)
+	}
+	hup <- syscall.SIGHUP
+	waitMntr(t, addr, &stderr, "zkx_notifier_audit_up", "1")
+	if m := readMntr(t, addr); m["zkx_notifiers_failed"] != "0" || m["zkx_notifier_audit_failures"] != "1" {
+		t.Errorf("after SIGHUP: failed %s, audit failures %s; want 0 and 1", m["zkx_notifiers_failed"], m["zkx_notifier_audit_failures"])
+	}
+	if !strings.Contains(stderr.String(), `msg="SIGHUP: starting failed notifiers again" notifiers=[audit]`) {
+		t.Errorf("no SIGHUP line naming the plugin:\n%s", stderr.String())
 	}
 
 	cancel()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkx-dev/zkx/internal/config"
 	"github.com/zkx-dev/zkx/pkg/changelog"
+	"github.com/zkx-dev/zkx/pkg/notify"
 	"github.com/zkx-dev/zkx/pkg/server"
 	"github.com/zkx-dev/zkx/pkg/storage"
 	"github.com/zkx-dev/zkx/pkg/storage/badger"
@@ -79,7 +80,7 @@ func (a *app) serve(args []string) int {
 	}
 	logger.Info("zkx started", "version", version, "addr", srv.Addr().String(), "storage", cfg.Storage.Backend)
 
-	<-a.ctx.Done()
+	a.waitForStop(notifiers, logger)
 	if a.stopSignals != nil {
 		a.stopSignals()
 	}
@@ -92,6 +93,25 @@ func (a *app) serve(args []string) int {
 	}
 	logger.Info("zkx stopped")
 	return 0
+}
+
+// waitForStop returns when the app's context ends (SIGINT, SIGTERM). On
+// SIGHUP in the meantime it starts every failed notifier plugin again, for
+// an operator who has fixed its binary or its downstream.
+func (a *app) waitForStop(notifiers *notify.Host, logger *slog.Logger) {
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-a.hup:
+			if notifiers == nil {
+				logger.Info("SIGHUP: no notifiers configured; nothing to do")
+				continue
+			}
+			names := notifiers.RetryFailed()
+			logger.Info("SIGHUP: starting failed notifiers again", "notifiers", names, "count", len(names))
+		}
+	}
 }
 
 // newLogger builds the process logger on w, in the configured format and

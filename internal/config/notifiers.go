@@ -183,7 +183,7 @@ func (c Config) validateNotify(bad func(key, format string, args ...any)) {
 		bad("notify.max_failures", "must be at least 1, got %d", n.MaxFailures)
 	}
 	if n.RetryFailedAfter < 0 {
-		bad("notify.retry_failed_after", "must not be negative (use \"0s\" to never start a failed plugin again), got %v", n.RetryFailedAfter)
+		bad("notify.retry_failed_after", "must not be negative (use \"0s\" to never start a failed plugin again on its own), got %v", n.RetryFailedAfter)
 	}
 }
 

@@ -86,8 +86,12 @@
 // it. What zkx itself sends cannot change without a restart, so a failure
 // that really is permanent repeats once per RetryFailedAfter: one process
 // start and a few log lines, which also keep reminding the operator. A
-// negative RetryFailedAfter disables retrying; a failed plugin then stays
-// failed until the host is recreated.
+// negative RetryFailedAfter disables retrying on a timer.
+//
+// Host.RetryFailed starts every failed plugin again at once, whatever
+// RetryFailedAfter says, for an operator who has just fixed the cause; zkx
+// serve calls it on SIGHUP. A request made while a plugin is still running
+// does not carry over to its next failure.
 //
 // Status shows the cycle honestly: State is StateFailed with Err, FailedAt
 // and RetryAt set while the plugin waits, then StateStarting and

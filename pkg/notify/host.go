@@ -229,6 +229,29 @@ func (h *Host) Status() []Status {
 	return out
 }
 
+// RetryFailed starts every plugin in StateFailed again now, from scratch,
+// without waiting for RetryFailedAfter (and also when retrying is
+// disabled): for an operator who has fixed the cause. It returns the names
+// of the plugins asked, in configuration order; plugins in any other state
+// are left alone.
+func (h *Host) RetryFailed() []string {
+	var names []string
+	for _, r := range h.runners {
+		r.mu.Lock()
+		failed := r.st.State == StateFailed
+		r.mu.Unlock()
+		if !failed {
+			continue
+		}
+		select {
+		case r.retry <- struct{}{}:
+		default: // already asked
+		}
+		names = append(names, r.cfg.Name)
+	}
+	return names
+}
+
 // Close stops every plugin, saving each one's acknowledged position, and
 // waits for them or for ctx.
 func (h *Host) Close(ctx context.Context) error {

@@ -278,3 +278,62 @@ func TestOptionsDefaults(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryFailedStartsAFailedPluginAtOnce: with retrying on a timer
+// disabled, a plugin that failed stays failed until the operator asks
+// (zkx's SIGHUP); then it starts at once and receives every event it
+// missed. A request made while the plugin runs does not carry over to
+// its next failure.
+func TestRetryFailedStartsAFailedPluginAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	out, crash := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "crash")
+	h := startHost(t, Options{
+		Plugins: []PluginConfig{
+			{Name: "p", Command: recorderBin(t), Args: []string{"--out", out, "--crash", crash}},
+			{Name: "ok", Command: recorderBin(t), Args: []string{"--out", filepath.Join(dir, "ok.jsonl")}},
+		},
+		MaxFailures:      2,
+		RetryFailedAfter: -1,
+	})
+	sinkMany(h.Host, 1, 5)
+	waitFor(t, delivery, "the first events", func() bool { return h.status(t, "p").LastAcked >= 5 })
+	if names := h.RetryFailed(); len(names) != 0 {
+		t.Errorf("RetryFailed with nothing failed asked %v", names)
+	}
+
+	if err := os.WriteFile(crash, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sinkMany(h.Host, 6, 20)
+	st := waitFailed(t, h, "p")
+	if !errors.Is(st.Err, ErrCrashLoop) || !st.RetryAt.IsZero() {
+		t.Errorf("failed status: err %v, retry at %v; want a crash loop and no retry time", st.Err, st.RetryAt)
+	}
+	// The request made while it ran is not taken for this failure.
+	time.Sleep(300 * time.Millisecond)
+	if st := h.status(t, "p"); st.State != StateFailed {
+		t.Fatalf("state %s without being asked, want failed", st.State)
+	}
+
+	if err := os.Remove(crash); err != nil {
+		t.Fatal(err)
+	}
+	if names := h.RetryFailed(); len(names) != 1 || names[0] != "p" {
+		t.Fatalf("RetryFailed asked %v, want [p] (ok is running)", names)
+	}
+	waitFor(t, delivery, "recovery and catch-up after the request", func() bool {
+		st := h.status(t, "p")
+		return st.State == StateRunning && st.LastAcked >= 25 && !st.Lagging
+	})
+	gaps := checkGapped(t, readRecorded(t, out), 1, 25)
+	if len(gaps) != 0 {
+		t.Errorf("gaps %+v, want every missed event", gaps)
+	}
+	checkRecovered(t, h.status(t, "p"))
+	if !strings.Contains(h.logs.String(), "cause=asked") {
+		t.Errorf("log does not say the start was asked for:\n%s", h.logs.String())
+	}
+	if st := h.status(t, "ok"); st.State != StateRunning || st.Restarts != 0 {
+		t.Errorf("the healthy plugin was touched: %s, %d restarts", st.State, st.Restarts)
+	}
+}

@@ -42,6 +42,7 @@ type runner struct {
 	log     *slog.Logger
 	ackPath string
 	wake    chan struct{} // capacity 1: "something changed"
+	retry   chan struct{} // capacity 1: the operator asks a failed plugin to start again
 
 	mu       sync.Mutex
 	queue    []znode.Event // queue[head:] waits, oldest first
@@ -76,6 +77,7 @@ func newRunner(h *Host, cfg PluginConfig) (*runner, error) {
 		log:     h.log.With("notifier", cfg.Name),
 		ackPath: ackPath(h.opts.DataDir, cfg.Name),
 		wake:    make(chan struct{}, 1),
+		retry:   make(chan struct{}, 1),
 		origin:  -1,
 		floor:   -1,
 		pos:     -1,
@@ -273,11 +275,18 @@ func (r *runner) failed(ctx context.Context, err error) bool {
 }
 
 // fail puts the plugin in StateFailed: nothing is queued for it any more
-// and its queue is dropped; the history keeps what it misses. Unless
-// retrying is disabled, it then waits RetryFailedAfter and prepares a start
-// from scratch that resumes delivery from the acknowledged position. It
-// reports whether the plugin is to be started again.
+// and its queue is dropped; the history keeps what it misses. It then
+// waits RetryFailedAfter (unless retrying is disabled) or for
+// Host.RetryFailed, whichever comes first, and prepares a start from
+// scratch that resumes delivery from the acknowledged position. It reports
+// whether the plugin is to be started again (false once the host closes).
 func (r *runner) fail(ctx context.Context, err error) bool {
+	// A request made while the plugin was still running is not one for
+	// this failure.
+	select {
+	case <-r.retry:
+	default:
+	}
 	r.persist()
 	wait := r.h.opts.RetryFailedAfter
 	now := time.Now()
@@ -291,10 +300,10 @@ func (r *runner) fail(ctx context.Context, err error) bool {
 	// Logged before the state is published, so that whoever sees
 	// StateFailed finds the reason in the log.
 	if wait <= 0 {
-		r.log.Error("notifier failed; it will not be restarted (the server keeps serving)",
+		r.log.Error("notifier failed; it will not be restarted until asked (SIGHUP to zkx; the server keeps serving)",
 			"err", err, "last_acked_zxid", pos)
 	} else {
-		r.log.Error("notifier failed; it will be started again from scratch after retry_failed_after (the server keeps serving)",
+		r.log.Error("notifier failed; it will be started again from scratch after retry_failed_after, or when asked (SIGHUP to zkx; the server keeps serving)",
 			"err", err, "retry_failed_after", wait, "retry_at", retryAt.Format(time.RFC3339), "times_failed", failures, "last_acked_zxid", pos)
 	}
 	r.mu.Lock()
@@ -304,11 +313,18 @@ func (r *runner) fail(ctx context.Context, err error) bool {
 	r.st.Failures = failures
 	r.st.FailedAt, r.st.RetryAt = now, retryAt
 	r.mu.Unlock()
-	if wait <= 0 {
-		return false
+	var timer <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timer = t.C
 	}
-	r.sleep(ctx, wait)
-	if ctx.Err() != nil {
+	cause := "retry_failed_after"
+	select {
+	case <-timer:
+	case <-r.retry:
+		cause = "asked"
+	case <-ctx.Done():
 		return false
 	}
 
@@ -325,7 +341,7 @@ func (r *runner) fail(ctx context.Context, err error) bool {
 	r.st.State, r.st.Err, r.st.RetryAt = StateStarting, nil, time.Time{}
 	pos = r.pos
 	r.mu.Unlock()
-	r.log.Info("starting the failed notifier again from scratch", "times_failed", failures, "last_acked_zxid", pos)
+	r.log.Info("starting the failed notifier again from scratch", "cause", cause, "times_failed", failures, "last_acked_zxid", pos)
 	return true
 }
 

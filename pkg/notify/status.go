@@ -19,8 +19,8 @@ const (
 	// StateFailed: the plugin failed for good for now (bad binary,
 	// handshake, checksum, rejected configuration, or too many failures in
 	// a row). It receives nothing and is started again from scratch at
-	// Status.RetryAt, after Options.RetryFailedAfter; never when retrying
-	// is disabled.
+	// Status.RetryAt, after Options.RetryFailedAfter (never when retrying
+	// is disabled), or at once on Host.RetryFailed.
 	StateFailed
 	// StateStopped: the host was closed.
 	StateStopped
