@@ -111,25 +111,16 @@ func TestNewNotifyHostWithoutNotifiers(t *testing.T) {
 func TestServeReportsNotifiersInMntr(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "zkx-notifier-log")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../plugins/log").CombinedOutput(); err != nil {
-		t.Fatalf("build the log plugin: %v\n%s", err, out)
-	}
+	buildLogPlugin(t, bin)
 	cfg := writeConfig(t, fmt.Sprintf(`notifiers:
   - name: audit
     command: %q
     args: ["--out", %q]
 `, bin, filepath.Join(dir, "audit.jsonl")))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	a := &app{ctx: ctx, stdout: &bytes.Buffer{}, stderr: &stderr}
-	done := make(chan int, 1)
-	go func() {
-		done <- a.run([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--storage", "memory"})
-	}()
-	addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="zkx started" .*addr=(127\.0\.0\.1:\d+)`))
+	sv := startServe(t, cfg)
+	addr, stderr := sv.addr, sv.stderr
 
-	waitMntr(t, addr, &stderr, "zkx_notifier_audit_up", "1")
+	waitMntr(t, addr, stderr, "zkx_notifier_audit_up", "1")
 	m := readMntr(t, addr)
 	if m["zkx_notifiers"] != "1" || m["zkx_notifiers_running"] != "1" || m["zkx_notifiers_failed"] != "0" || m["zkx_notifier_audit_state"] != "running" {
 		t.Errorf("mntr notifier keys: %v", m)
@@ -138,10 +129,7 @@ func TestServeReportsNotifiersInMntr(t *testing.T) {
 		t.Errorf("mntr lost zkx's own keys: %v", m)
 	}
 
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
-	}
+	sv.stop(t)
 }
 
 // readMntr asks the server at addr for mntr and returns its keys.
@@ -196,23 +184,13 @@ notifiers:
     command: %q
     args: ["--out", %q]
 `, bin, filepath.Join(dir, "audit.jsonl")))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	hup := make(chan os.Signal, 1)
-	a := &app{ctx: ctx, hup: hup, stdout: &bytes.Buffer{}, stderr: &stderr}
-	done := make(chan int, 1)
-	go func() {
-		done <- a.run([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--storage", "memory"})
-	}()
-	addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="zkx started" .*addr=(127\.0\.0\.1:\d+)`))
-	waitMntr(t, addr, &stderr, "zkx_notifiers_failed", "1")
+	sv := startServe(t, cfg)
+	addr, stderr := sv.addr, sv.stderr
+	waitMntr(t, addr, stderr, "zkx_notifiers_failed", "1")
 
-	if out, err := exec.Command("go", "build", "-o", bin, "../../plugins/log").CombinedOutput(); err != nil {
-		t.Fatalf("build the log plugin: %v\n%s", err, out)
-	}
-	hup <- syscall.SIGHUP
-	waitMntr(t, addr, &stderr, "zkx_notifier_audit_up", "1")
+	buildLogPlugin(t, bin)
+	sv.hup <- syscall.SIGHUP
+	waitMntr(t, addr, stderr, "zkx_notifier_audit_up", "1")
 	if m := readMntr(t, addr); m["zkx_notifiers_failed"] != "0" || m["zkx_notifier_audit_failures"] != "1" {
 		t.Errorf("after SIGHUP: failed %s, audit failures %s; want 0 and 1", m["zkx_notifiers_failed"], m["zkx_notifier_audit_failures"])
 	}
@@ -220,8 +198,46 @@ notifiers:
 		t.Errorf("no SIGHUP line naming the plugin:\n%s", stderr.String())
 	}
 
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	sv.stop(t)
+}
+
+// buildLogPlugin builds the bundled log notifier at bin.
+func buildLogPlugin(t *testing.T, bin string) {
+	t.Helper()
+	if out, err := exec.Command("go", "build", "-o", bin, "../../plugins/log").CombinedOutput(); err != nil {
+		t.Fatalf("build the log plugin: %v\n%s", err, out)
+	}
+}
+
+// servedApp is a zkx serve running in the test, on the memory backend.
+type servedApp struct {
+	addr   string
+	stderr *syncBuffer
+	hup    chan os.Signal // stands for SIGHUP
+	cancel context.CancelFunc
+	done   chan int
+}
+
+// startServe runs serve with the config file at cfg and waits until it
+// serves clients.
+func startServe(t *testing.T, cfg string) *servedApp {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	sv := &servedApp{stderr: &syncBuffer{}, hup: make(chan os.Signal, 1), cancel: cancel, done: make(chan int, 1)}
+	t.Cleanup(cancel)
+	a := &app{ctx: ctx, hup: sv.hup, stdout: &bytes.Buffer{}, stderr: sv.stderr}
+	go func() {
+		sv.done <- a.run([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--storage", "memory"})
+	}()
+	sv.addr = waitForLog(t, sv.stderr, regexp.MustCompile(`msg="zkx started" .*addr=(127\.0\.0\.1:\d+)`))
+	return sv
+}
+
+// stop stops serve as SIGTERM would and checks that it exits cleanly.
+func (sv *servedApp) stop(t *testing.T) {
+	t.Helper()
+	sv.cancel()
+	if code := <-sv.done; code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, sv.stderr.String())
 	}
 }
