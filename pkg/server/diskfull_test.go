@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,20 +23,11 @@ func TestRealDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	// The default tick: the raw client sends no pings, so its session
-	// must outlive slow writes on a loaded machine (it asks for 30 s).
-	s, err := New(Options{Listen: "127.0.0.1:0", MaxBuffer: 2 << 20, Backend: store, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		store.Close()
+	t.Cleanup(func() { store.Close() }) // after the server's shutdown
+	s := startTestServer(t, func(o *Options) {
+		// The default tick: the raw client sends no pings, so its session
+		// must outlive slow writes on a loaded machine (it asks for 30 s).
+		o.TickTime, o.MaxBuffer, o.Backend = 0, 2<<20, store
 	})
 	c := connectRaw(t, s.Addr().String())
 	mustCall(t, c, proto.OpCreate, &proto.CreateRequest{Path: "/kept", Data: []byte("before"), ACL: znode.OpenACLUnsafe}, nil)
