@@ -16,13 +16,19 @@ import (
 // path. Each subtest runs in its own chroot.
 func TestAgainstZooKeeper(t *testing.T) {
 	harness.SkipIfShort(t)
-	zk := harness.StartZooKeeper(t, harness.ZooKeeperOptions{})
-	admin := connect(t, zk.Addr(), Options{})
+	// This test runs beside the other packages' race-detector tests, so
+	// the JVM and the client's pings can stall for seconds: a 1 s tick
+	// lets ZooKeeper grant the 10 s sessions asked for (2 s sessions
+	// expired in CI). No scenario here waits for an expiry.
+	zk := harness.StartZooKeeper(t, harness.ZooKeeperOptions{TickTime: time.Second})
+	const session = 10 * time.Second
+	admin := connect(t, zk.Addr(), Options{SessionTimeout: session})
 	n := 0
 	chrooted := func(t *testing.T, opts Options) *Client {
 		n++
 		root := fmt.Sprintf("/t%d", n)
 		mustCreate(t, admin, root, nil, CreateOptions{})
+		opts.SessionTimeout = session
 		return connect(t, zk.Addr()+root, opts)
 	}
 
