@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkx-dev/zkx/internal/config"
 	"github.com/zkx-dev/zkx/pkg/changelog"
+	"github.com/zkx-dev/zkx/pkg/ensemble"
 	"github.com/zkx-dev/zkx/pkg/notify"
 	"github.com/zkx-dev/zkx/pkg/server"
 	"github.com/zkx-dev/zkx/pkg/storage"
@@ -69,10 +70,32 @@ func (a *app) serve(args []string) int {
 		notifiers.Start()
 	}
 
+	var node *ensemble.Node
+	if cfg.Ensemble.Enabled() {
+		if node, err = newEnsembleNode(cfg, logger); err != nil {
+			logger.Error("cannot set up the ensemble", "err", err)
+			return 1
+		}
+		opts.Replicator = node
+	}
+
 	srv, err := server.New(opts)
 	if err != nil {
 		logger.Error("cannot create server", "err", err)
 		return 1
+	}
+	if node != nil {
+		if err := node.Start(srv); err != nil {
+			logger.Error("cannot join the ensemble", "raft_dir", raftDir(cfg), "err", err)
+			return 1
+		}
+		// Stopped before the server: nothing is applied to a server that
+		// is shutting down, and a leader hands over first.
+		defer func() {
+			if err := node.Shutdown(); err != nil {
+				logger.Error("ensemble shutdown", "err", err)
+			}
+		}()
 	}
 	if err := srv.Start(); err != nil {
 		logger.Error("cannot start server", "listen", cfg.Listen, "err", err)
@@ -87,6 +110,11 @@ func (a *app) serve(args []string) int {
 	logger.Info("shutting down", "cause", context.Cause(a.ctx).Error(), "timeout", shutdownTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if node != nil {
+		if err := node.Shutdown(); err != nil {
+			logger.Error("ensemble shutdown", "err", err)
+		}
+	}
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Error("shutdown did not complete", "err", err)
 		return 1

@@ -58,6 +58,10 @@ type Config struct {
 
 	// Notifiers are the notifier plugins to run; see notifiers.go.
 	Notifiers []Notifier `koanf:"notifiers"`
+
+	// Ensemble makes the server a member of a replicated ensemble; see
+	// ensemble.go.
+	Ensemble Ensemble `koanf:"ensemble"`
 }
 
 // Container configures the reaper of empty container nodes and expired TTL
@@ -129,6 +133,9 @@ type Debug struct {
 	// PprofListen, when set, is a TCP address on which Go's profiling
 	// endpoints (/debug/pprof/) are served over HTTP. Empty disables it.
 	PprofListen string `koanf:"pprof_listen"`
+	// ApplyDelay, for tests only, makes an ensemble member apply each
+	// committed entry this much later: a planted replication lag.
+	ApplyDelay time.Duration `koanf:"apply_delay"`
 }
 
 // Default returns the built-in configuration: the first layer of Load and
@@ -191,6 +198,17 @@ func Default() Config {
 			MaxFailures:      8,
 			HealthInterval:   30 * time.Second,
 			RetryFailedAfter: 5 * time.Minute,
+		},
+		// Standalone unless members are listed. The timeouts are
+		// hashicorp/raft's defaults, tuned for a LAN; see config.yaml.
+		Ensemble: Ensemble{
+			HeartbeatTimeout:   time.Second,
+			ElectionTimeout:    time.Second,
+			LeaderLeaseTimeout: 500 * time.Millisecond,
+			CommitTimeout:      2 * time.Millisecond,
+			SnapshotThreshold:  16384,
+			SnapshotInterval:   2 * time.Minute,
+			TrailingLogs:       10240,
 		},
 	}
 }

@@ -164,6 +164,9 @@ func convert(t reflect.Type, raw any) (reflect.Value, error) {
 	case t == notifiersType:
 		n, err := toNotifiers(raw)
 		return reflect.ValueOf(n), err
+	case t == membersType:
+		m, err := toMembers(raw)
+		return reflect.ValueOf(m), err
 	case t == durationType:
 		d, err := toDuration(raw)
 		return reflect.ValueOf(d), err
@@ -366,6 +369,8 @@ func (c Config) flat() map[string]any {
 			m[f.key] = formatDuration(time.Duration(v.Int()))
 		case f.typ == notifiersType:
 			m[f.key] = flatNotifiers(v.Interface().([]Notifier))
+		case f.typ == membersType:
+			m[f.key] = flatMembers(v.Interface().([]Member))
 		case f.typ.Kind() == reflect.Slice:
 			m[f.key] = append([]string{}, v.Interface().([]string)...)
 		default:

@@ -149,6 +149,10 @@ func (c Config) Validate() error {
 	}
 	c.validateNotify(bad)
 	c.validateNotifiers(bad)
+	c.validateEnsemble(bad)
+	if c.Debug.ApplyDelay < 0 {
+		bad("debug.apply_delay", "must not be negative, got %v", c.Debug.ApplyDelay)
+	}
 
 	return errors.Join(errs...)
 }

@@ -27,6 +27,19 @@ type conn struct {
 	// Guarded by Server.mu.
 	sess *session
 	auth []znode.ID
+	// In an ensemble: the connection's writes in the log without a reply
+	// yet, the requests that arrived after them (handled in order once
+	// they are answered), and whether the reader must stop.
+	pending  int
+	deferred [][]byte
+	ended    bool
+
+	// ready is closed once the connection holds a session (at once in
+	// standalone mode; when the log has created it in an ensemble). done
+	// is closed by close.
+	ready     chan struct{}
+	readyOnce sync.Once
+	done      chan struct{}
 
 	// The outbound queue, guarded by omu.
 	omu        sync.Mutex
@@ -54,7 +67,8 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
-	c := &conn{s: s, nc: nc, id: id, since: time.Now(), wake: make(chan struct{}, 1)}
+	c := &conn{s: s, nc: nc, id: id, since: time.Now(), wake: make(chan struct{}, 1),
+		ready: make(chan struct{}), done: make(chan struct{})}
 	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.remote = ta.IP.String()
 	}
@@ -85,6 +99,9 @@ func (c *conn) enqueue(frame []byte) bool {
 	c.signal()
 	return true
 }
+
+// markReady lets the reader go on past the handshake.
+func (c *conn) markReady() { c.readyOnce.Do(func() { close(c.ready) }) }
 
 func (c *conn) signal() {
 	select {
@@ -117,6 +134,7 @@ func (c *conn) close(reason string) {
 		c.out = nil
 		c.outBytes = 0
 		c.omu.Unlock()
+		close(c.done)
 		c.nc.Close()
 		c.signal()
 	})
@@ -191,6 +209,11 @@ func (c *conn) readLoop() {
 		return
 	}
 	if !c.s.handleConnect(c, payload) {
+		return
+	}
+	select {
+	case <-c.ready:
+	case <-c.done:
 		return
 	}
 	c.nc.SetReadDeadline(time.Time{})

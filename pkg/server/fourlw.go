@@ -188,7 +188,7 @@ func (s *Server) writeServerStats(b *strings.Builder, withClients bool) {
 	s.mu.Unlock()
 	fmt.Fprintf(b, "Latency min/avg/max: %.0f/%.4f/%.0f\n", minL, avgL, maxL)
 	fmt.Fprintf(b, "Received: %d\nSent: %d\nConnections: %d\nOutstanding: 0\n", recv, sent, nconns)
-	fmt.Fprintf(b, "Zxid: 0x%x\nMode: standalone\nNode count: %d\n", zxid, nodes)
+	fmt.Fprintf(b, "Zxid: 0x%x\nMode: %s\nNode count: %d\n", zxid, s.mode(), nodes)
 }
 
 func (s *Server) writeConnections(b *strings.Builder, detailed bool) {
@@ -241,7 +241,7 @@ func (s *Server) writeMonitor(b *strings.Builder) {
 		v any
 	}{
 		{"zk_version", s.versionString()},
-		{"zk_server_state", "standalone"},
+		{"zk_server_state", s.mode()},
 		{"zk_avg_latency", avgL},
 		{"zk_max_latency", maxL},
 		{"zk_min_latency", minL},
@@ -296,9 +296,21 @@ func (s *Server) writeMonitor(b *strings.Builder) {
 	for _, e := range kv {
 		fmt.Fprintf(b, "%s\t%v\n", e.k, e.v)
 	}
+	if s.repl != nil {
+		s.repl.Monitor(func(k string, v any) { fmt.Fprintf(b, "%s\t%v\n", k, v) })
+	}
 	if s.opts.Monitor != nil {
 		s.opts.Monitor(func(k string, v any) { fmt.Fprintf(b, "%s\t%v\n", k, v) })
 	}
+}
+
+// mode is the server's state for srvr/stat and mntr: "standalone", or an
+// ensemble member's "leader", "follower", "observer" or "looking".
+func (s *Server) mode() string {
+	if s.repl == nil {
+		return "standalone"
+	}
+	return s.repl.Role()
 }
 
 func portOf(a interface{ String() string }) string {

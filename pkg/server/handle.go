@@ -28,7 +28,12 @@ func frame(body func(e *proto.Encoder)) []byte {
 
 // request is one request being handled under s.mu.
 type request struct {
-	c      *conn
+	// c is the connection to answer; nil when a replicated write is
+	// applied on a member other than the one its client is connected to.
+	c *conn
+	// sess and auth are the session and identities the request acts as.
+	sess   *session
+	auth   []znode.ID
 	events []znode.Event // of the write this request made, if any
 	undo   func()        // reverts that write if it cannot be made durable
 	xid    int32
@@ -59,6 +64,13 @@ func (s *Server) handleConnect(c *conn, payload []byte) bool {
 		c.close("server shutting down")
 		return false
 	}
+	if s.repl != nil && !s.repl.Serving() {
+		// A member outside the quorum cannot serve: the client tries the
+		// next server of its connect string.
+		s.log.Info("refusing client: this member is not in a quorum", "conn", c.nc.RemoteAddr().String(), "role", s.repl.Role())
+		c.close("member not in a quorum")
+		return false
+	}
 	if req.LastZxidSeen > s.lastZxid {
 		// The client has seen a newer state than this server holds; it
 		// must try another server (ZooKeeper closes without a reply).
@@ -72,6 +84,12 @@ func (s *Server) handleConnect(c *conn, payload []byte) bool {
 	resp := proto.ConnectResponse{HasReadOnly: req.HasReadOnly}
 	e := &entry{}
 	now := time.Now()
+	if req.SessionID == 0 && s.repl != nil {
+		// The session is created by the log; applyCreateSession answers
+		// and lets the reader go on.
+		s.proposeSession(c, timeout, req.HasReadOnly)
+		return true
+	}
 	if req.SessionID == 0 {
 		if err := s.writesRefused(); err != nil {
 			// A session that cannot be persisted is not created; the
@@ -110,7 +128,9 @@ func (s *Server) handleConnect(c *conn, payload []byte) bool {
 		sess.timeout = timeout
 		s.sessions.touch(sess, now)
 		s.attach(c, sess)
-		if renegotiated {
+		if s.repl != nil {
+			s.repl.Touch(sess.id, int32(timeout.Milliseconds()))
+		} else if renegotiated {
 			e.batch = &storage.Batch{Zxid: s.lastZxid, SessionPuts: []storage.Session{sess.record()}}
 		}
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), sess.id, sess.passwd
@@ -118,6 +138,7 @@ func (s *Server) handleConnect(c *conn, payload []byte) bool {
 	}
 	e.out = []delivery{{c: c, frame: frame(resp.Encode)}}
 	s.pipe.push(e)
+	c.markReady()
 	return true
 }
 
@@ -130,6 +151,23 @@ func (s *Server) attach(c *conn, sess *session) {
 // handleRequest handles one framed request. It reports whether the
 // connection goes on reading.
 func (s *Server) handleRequest(c *conn, frameBytes []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.ended {
+		return false
+	}
+	if s.repl != nil && (c.pending > 0 || len(c.deferred) > 0) {
+		// A write of this connection is in the log: later requests wait
+		// for its reply, so the connection is answered in order and
+		// reads see the connection's own writes.
+		c.deferred = append(c.deferred, append([]byte(nil), frameBytes...))
+		return true
+	}
+	return s.handleLocked(c, frameBytes, time.Now())
+}
+
+// handleLocked handles one request. Callers hold s.mu.
+func (s *Server) handleLocked(c *conn, frameBytes []byte, start time.Time) bool {
 	d := proto.NewDecoder(frameBytes)
 	var h proto.RequestHeader
 	h.Decode(d)
@@ -140,18 +178,22 @@ func (s *Server) handleRequest(c *conn, frameBytes []byte) bool {
 	}
 	c.lastOp.Store(h.Type)
 	c.lastXid.Store(h.Xid)
-	start := time.Now()
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := &request{c: c, xid: h.Xid, op: h.Type, d: d}
 	sess := c.sess
+	r := &request{c: c, sess: sess, auth: c.auth, xid: h.Xid, op: h.Type, d: d}
 	if sess == nil || sess.closing || s.closing {
 		r.closeAfter = "session expired"
 		s.push(r, proto.CodeSessionExpired, nil)
 		return false
 	}
 	s.sessions.touch(sess, start)
+	if s.repl != nil {
+		s.repl.Touch(sess.id, int32(sess.timeout.Milliseconds()))
+		if replicated(h.Type) {
+			s.proposeRequest(c, h, frameBytes[len(frameBytes)-d.Remaining():])
+			return true
+		}
+	}
 	body, err := s.dispatch(r)
 	if derr := d.Err(); derr != nil && err == nil {
 		err = derr
@@ -176,6 +218,12 @@ func (s *Server) push(r *request, code int32, body encodeFn) {
 	hdr := proto.ReplyHeader{Xid: r.xid, Zxid: s.lastZxid, Err: code}
 	if r.xid == proto.XidAuth {
 		hdr.Zxid = 0
+	}
+	if r.c == nil {
+		// A replicated write applied away from its client's member: its
+		// effects and notifications only.
+		s.pipe.push(r.entry())
+		return
 	}
 	r.c.lastZxid.Store(hdr.Zxid)
 	reply := frame(func(e *proto.Encoder) {
@@ -311,7 +359,7 @@ func (s *Server) dispatch(r *request) (encodeFn, error) {
 		r.closeAfter = "sasl authentication is not supported"
 		return nil, znode.ErrAuthFailed
 	case proto.OpCloseSession:
-		s.closeSession(r.c.sess, "closed by client")
+		s.closeSession(r.sess, "closed by client")
 		r.closeAfter = "session closed by client"
 		return nil, nil
 	default:
@@ -335,7 +383,7 @@ func (s *Server) write(r *request, ops ...tree.Op) (tree.Outcome, error) {
 	if err := s.writesRefused(); err != nil {
 		return tree.Outcome{}, err
 	}
-	out := s.tree.Apply(s.txn(r.c.sess.id, r.c.auth), ops...)
+	out := s.tree.Apply(s.txn(r.sess.id, r.auth), ops...)
 	if out.Err != nil {
 		return out, out.Err
 	}
@@ -344,7 +392,11 @@ func (s *Server) write(r *request, ops ...tree.Op) (tree.Outcome, error) {
 }
 
 func (s *Server) txn(session int64, auth []znode.ID) tree.Txn {
-	return tree.Txn{Zxid: s.lastZxid + 1, Time: nowMillis(), Session: session, Auth: auth, ExtendedTypes: s.opts.ExtendedTypes}
+	now := s.applyTime // the leader's stamp, for a replicated transaction
+	if now == 0 {
+		now = nowMillis()
+	}
+	return tree.Txn{Zxid: s.lastZxid + 1, Time: now, Session: session, Auth: auth, ExtendedTypes: s.opts.ExtendedTypes}
 }
 
 // commit records a successful transaction: it takes its zxid, queues its
@@ -475,7 +527,7 @@ func (s *Server) opMulti(r *request) (encodeFn, error) {
 	if err := s.writesRefused(); err != nil {
 		return nil, err
 	}
-	out := s.tree.Apply(s.txn(r.c.sess.id, r.c.auth), ops...)
+	out := s.tree.Apply(s.txn(r.sess.id, r.auth), ops...)
 	if out.Err == nil {
 		s.commit(r, out)
 	}

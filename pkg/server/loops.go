@@ -6,36 +6,76 @@ import (
 	"github.com/zkx-dev/zkx/pkg/tree"
 )
 
-// expiryLoop expires sessions whose bucket has passed, once per tick.
+// expiryLoop expires sessions when their bucket is due. It sleeps until
+// the earliest bucket's boundary, as ZooKeeper's ExpiryQueue does, rather
+// than ticking from the server's start: a session touched at t expires at
+// the first tick boundary after t+timeout, not up to a tick later. It
+// looks again at least once a tick, so a bucket created meanwhile (at
+// least two ticks ahead: the minimum session timeout) is never missed.
 func (s *Server) expiryLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.opts.TickTime)
-	defer t.Stop()
+	tick := s.opts.TickTime
+	timer := time.NewTimer(tick)
+	defer timer.Stop()
 	for {
+		s.mu.Lock()
+		due, ok := s.sessions.nextDue()
+		s.mu.Unlock()
+		timer.Reset(expiryWait(due, ok, time.Now(), tick))
 		select {
 		case <-s.stop:
 			return
-		case now := <-t.C:
-			s.mu.Lock()
-			if s.writesRefused() != nil {
-				// Expiring deletes ephemerals, a write: wait until storage
-				// accepts writes again. Sessions due meanwhile expire then.
-				s.mu.Unlock()
-				continue
+		case <-s.expiryWake:
+			if !timer.Stop() {
+				<-timer.C
 			}
-			for _, sess := range s.sessions.expired(now) {
-				s.log.Info("session expired", "session", hex64(sess.id), "timeout", sess.timeout)
-				s.stats.expired.Add(1)
-				c := sess.conn
-				s.closeSession(sess, "expired")
-				if c != nil {
-					// Closed after the deletes are queued: the client learns of
-					// the expiry when it reconnects and is refused.
-					s.pipe.push(&entry{after: func() { c.close("session expired") }})
-				}
-			}
-			s.mu.Unlock()
+			continue
+		case <-timer.C:
 		}
+		s.expireDue(time.Now())
+	}
+}
+
+// expiryWait is how long the expiry loop sleeps at now: until the earliest
+// bucket (due, unix ms) is due, but never more than a tick.
+func expiryWait(due int64, ok bool, now time.Time, tick time.Duration) time.Duration {
+	if !ok {
+		return tick
+	}
+	return min(max(time.UnixMilli(due).Sub(now), 0), tick)
+}
+
+// wakeExpiry makes the expiry loop recompute its wait.
+func (s *Server) wakeExpiry() {
+	select {
+	case s.expiryWake <- struct{}{}:
+	default:
+	}
+}
+
+// expireDue ends every session whose bucket is due at now. In an ensemble
+// only the leader decides expiry, and it does so through the log.
+func (s *Server) expireDue(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.repl != nil {
+		if !s.leading {
+			return
+		}
+		for _, sess := range s.sessions.expired(now) {
+			if !sess.closing && !sess.expiring {
+				s.proposeExpiry(sess)
+			}
+		}
+		return
+	}
+	if s.writesRefused() != nil {
+		// Expiring deletes ephemerals, a write: wait until storage
+		// accepts writes again. Sessions due meanwhile expire then.
+		return
+	}
+	for _, sess := range s.sessions.expired(now) {
+		s.expireLocked(sess, "expired")
 	}
 }
 
@@ -61,6 +101,18 @@ func (s *Server) containerLoop() {
 func (s *Server) reapContainers(budget int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.repl != nil {
+		// The leader proposes the deletes; every member applies them.
+		if !s.leading {
+			return 0
+		}
+		candidates := s.tree.ReapCandidates(nowMillis(), s.opts.ContainerMaxNeverUsed.Milliseconds())
+		n := min(len(candidates), budget)
+		for _, p := range candidates[:n] {
+			s.proposeReap(p)
+		}
+		return n
+	}
 	if s.writesRefused() != nil {
 		return 0
 	}
@@ -83,4 +135,40 @@ func (s *Server) reapContainers(budget int) int {
 		s.log.Debug("reaped containers and TTL nodes", "deleted", deleted)
 	}
 	return deleted
+}
+
+// quorumLoop closes every client connection while this ensemble member is
+// outside a quorum, so clients move to a member that can serve them; new
+// connections are refused meanwhile (handleConnect).
+func (s *Server) quorumLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(min(s.opts.TickTime/2, 100*time.Millisecond))
+	defer t.Stop()
+	serving := true
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		now := s.repl.Serving()
+		if now == serving {
+			continue
+		}
+		serving = now
+		if now {
+			s.log.Info("in a quorum again; serving clients", "role", s.repl.Role())
+			continue
+		}
+		s.mu.Lock()
+		conns := make([]*conn, 0, len(s.conns))
+		for _, c := range s.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		s.log.Warn("not in a quorum; closing client connections", "role", s.repl.Role(), "connections", len(conns))
+		for _, c := range conns {
+			c.close("member not in a quorum")
+		}
+	}
 }

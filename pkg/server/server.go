@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,14 @@ type Options struct {
 	// host's per-plugin figures). It is called for every mntr, without the
 	// server's lock held; add writes one "key<TAB>value" line.
 	Monitor func(add func(key string, value any))
+	// Replicator, when set, makes the server a member of an ensemble:
+	// every state change goes through its log (see replicate.go). nil is
+	// a standalone server.
+	Replicator Replicator
+	// OnFatal is called when a replicated member cannot persist an entry
+	// it applied: it must stop, and catches up from the log at restart.
+	// Default: exit the process with status 1.
+	OnFatal func(error)
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
 	// Version is reported by srvr/stat/mntr.
@@ -115,6 +124,9 @@ func (o *Options) setDefaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.OnFatal == nil {
+		o.OnFatal = func(error) { os.Exit(1) }
+	}
 	if o.Version == "" {
 		o.Version = "dev"
 	}
@@ -147,6 +159,14 @@ type Server struct {
 
 	pipe *pipeline
 
+	// In an ensemble (Options.Replicator): repl, whether this member leads
+	// (guarded by mu), and the leader's stamp of the entry being applied.
+	repl      Replicator
+	leading   bool
+	applyTime int64
+	// expiryWake makes the expiry loop look at the buckets again.
+	expiryWake chan struct{}
+
 	ln       net.Listener
 	nextConn atomic.Uint64
 	wg       sync.WaitGroup
@@ -170,6 +190,9 @@ func New(opts Options) (*Server, error) {
 		persist: persistent.New(),
 		conns:   make(map[uint64]*conn),
 		stop:    make(chan struct{}),
+		repl:    opts.Replicator,
+
+		expiryWake: make(chan struct{}, 1),
 	}
 	for _, w := range opts.FourLetterWords {
 		s.fourLW[w] = true
@@ -202,6 +225,11 @@ func (s *Server) load() error {
 	// Zxids must never go backwards across restarts, even for a backend
 	// that forgets everything: start at least at (unix minutes)<<32.
 	s.lastZxid = max(st.LastZxid, time.Now().Unix()/60<<32)
+	if s.repl != nil {
+		// In an ensemble zxids come from the leader's stamps and must be
+		// the same on every member: no clock in them.
+		s.lastZxid = st.LastZxid
+	}
 	s.durableZxid = s.lastZxid
 	s.window = changelog.New(s.lastZxid, s.opts.ReplayWindow)
 	if cl, ok := s.opts.Backend.(storage.ChangeLog); ok {
@@ -220,6 +248,9 @@ func (s *Server) load() error {
 		s.window.Append(evs) // it keeps whole transactions within its bounds
 	}
 	s.sessions = newSessionTable(s.opts.TickTime, time.Now())
+	if s.repl != nil {
+		s.sessions.setMember(s.repl.ID())
+	}
 	for _, ss := range st.Sessions {
 		// A restored session gets one full timeout to come back.
 		s.sessions.restore(ss, time.Now())
@@ -260,6 +291,10 @@ func (s *Server) Start() error {
 	go s.pipe.run(&s.wg)
 	go s.expiryLoop()
 	go s.containerLoop()
+	if s.repl != nil {
+		s.wg.Add(1)
+		go s.quorumLoop()
+	}
 	return nil
 }
 

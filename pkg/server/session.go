@@ -15,6 +15,7 @@ type session struct {
 	expireAt int64 // unix ms, a multiple of the tick; 0 when not queued
 	conn     *conn // the attached connection, nil while disconnected
 	closing  bool  // closeSession or expiry under way: refuse everything
+	expiring bool  // the leader proposed its expiry; not proposed again
 }
 
 // sessionTable tracks sessions and their expiry in tick-sized buckets
@@ -46,14 +47,35 @@ func newSessionTable(tick time.Duration, now time.Time) *sessionTable {
 func (t *sessionTable) roundUp(ms int64) int64 { return (ms/t.tick + 1) * t.tick }
 
 func (t *sessionTable) create(timeout time.Duration, now time.Time) *session {
+	return t.add(t.newID(), newPasswd(), timeout, now)
+}
+
+// newID hands out the next session id.
+func (t *sessionTable) newID() int64 {
 	id := t.nextID
 	t.nextID++
 	if t.nextID == -0x8000000000000000 { // the container marker is never a session
 		t.nextID++
 	}
+	return id
+}
+
+// setMember puts an ensemble member's id in the high byte of the session
+// ids this table hands out, as ZooKeeper does with its server id, so
+// members never hand out the same id.
+func (t *sessionTable) setMember(id int) {
+	t.nextID = int64(id)<<56 | t.nextID&(1<<56-1)
+}
+
+func newPasswd() []byte {
 	pw := make([]byte, 16)
 	rand.Read(pw)
-	s := &session{id: id, passwd: pw, timeout: timeout}
+	return pw
+}
+
+// add records a session with a given id and password.
+func (t *sessionTable) add(id int64, passwd []byte, timeout time.Duration, now time.Time) *session {
+	s := &session{id: id, passwd: passwd, timeout: timeout}
 	t.byID[id] = s
 	t.touch(s, now)
 	return s
@@ -64,7 +86,7 @@ func (t *sessionTable) create(timeout time.Duration, now time.Time) *session {
 func (t *sessionTable) restore(p storage.Session, now time.Time) *session {
 	s := &session{id: p.ID, passwd: append([]byte(nil), p.Passwd...), timeout: time.Duration(p.Timeout) * time.Millisecond}
 	t.byID[s.id] = s
-	if s.id >= t.nextID {
+	if s.id >= t.nextID && s.id>>56 == t.nextID>>56 {
 		t.nextID = s.id + 1
 	}
 	t.touch(s, now)
@@ -118,6 +140,17 @@ func (t *sessionTable) expired(now time.Time) []*session {
 		delete(t.buckets, t.next)
 	}
 	return out
+}
+
+// nextDue returns the boundary of the earliest non-empty bucket.
+func (t *sessionTable) nextDue() (int64, bool) {
+	var due int64
+	for at := range t.buckets {
+		if due == 0 || at < due {
+			due = at
+		}
+	}
+	return due, due != 0
 }
 
 func (t *sessionTable) len() int { return len(t.byID) }

@@ -60,6 +60,14 @@ func (s *Server) commitSucceeded(zxid int64) {
 // commitFailed handles a failed commit of group (n transactions). Called
 // by the pipeline's committer, holding no lock.
 func (s *Server) commitFailed(group []*entry, err error, n int) {
+	if s.repl != nil {
+		// A member cannot undo what the log committed: every other member
+		// applied it. It stops, and replays the log when it restarts.
+		s.log.Error("storage commit failed on an ensemble member; stopping (the raft log replays at restart)",
+			"err", err, "transactions", n)
+		s.opts.OnFatal(err)
+		return
+	}
 	s.mu.Lock()
 	// Everything queued behind the group was applied after it.
 	s.pipe.mu.Lock()
