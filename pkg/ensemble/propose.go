@@ -472,12 +472,12 @@ func (n *Node) touchLoop() {
 		}
 		n.fwd.check(n)
 		n.tmu.Lock()
-		ids := n.touched
-		if len(ids) > 0 {
-			n.touched = map[int64]int32{}
+		var ids map[int64]int32
+		if len(n.touched) > 0 {
+			ids, n.touched = n.touched, map[int64]int32{}
 		}
 		n.tmu.Unlock()
-		if len(ids) == 0 || n.IsLeader() {
+		if ids == nil || n.IsLeader() {
 			continue
 		}
 		n.fwd.sendTouches(n, ids)

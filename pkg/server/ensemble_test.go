@@ -1,0 +1,235 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/zkx-dev/zkx/pkg/ensemble"
+	"github.com/zkx-dev/zkx/pkg/proto"
+	"github.com/zkx-dev/zkx/pkg/storage/memory"
+	"github.com/zkx-dev/zkx/pkg/znode"
+)
+
+// member is one in-process ensemble member: a server and its raft node.
+type member struct {
+	s    *Server
+	node *ensemble.Node
+	stop func()
+}
+
+// startEnsemble runs n memory-backed members in this process, on loopback
+// raft ports, and waits until one leads.
+func startEnsemble(t *testing.T, n int) []*member {
+	t.Helper()
+	var ms []ensemble.Member
+	for i := 1; i <= n; i++ {
+		ms = append(ms, ensemble.Member{ID: i, Raft: freeAddr(t), Client: fmt.Sprintf("127.0.0.1:%d", 30000+i)})
+	}
+	dir := t.TempDir()
+	var out []*member
+	for i := 1; i <= n; i++ {
+		node, err := ensemble.New(ensemble.Options{
+			ID: i, Members: ms, Dir: filepath.Join(dir, fmt.Sprint(i)),
+			HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
+			LeaderLeaseTimeout: 150 * time.Millisecond, TouchInterval: 25 * time.Millisecond,
+			Logger: testLogger(t).With("member", i),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond, MaxSessionTimeout: 10 * time.Second,
+			Backend: memory.New(), Logger: testLogger(t).With("member", i), Replicator: node,
+			OnFatal: func(err error) { t.Errorf("member %d: fatal: %v", i, err) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := node.Start(s); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		m := &member{s: s, node: node}
+		stopped := false
+		m.stop = func() {
+			if stopped {
+				return
+			}
+			stopped = true
+			node.Shutdown()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			s.Shutdown(ctx)
+		}
+		t.Cleanup(m.stop)
+		out = append(out, m)
+	}
+	leaderOf(t, out)
+	return out
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// leaderOf waits until exactly one of ms leads and every other serves.
+func leaderOf(t *testing.T, ms []*member) *member {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		var leaders []*member
+		serving := 0
+		for _, m := range ms {
+			if m.node.IsLeader() {
+				leaders = append(leaders, m)
+			}
+			if m.node.Serving() {
+				serving++
+			}
+		}
+		if len(leaders) == 1 && serving == len(ms) {
+			return leaders[0]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no single leader with every member serving")
+	return nil
+}
+
+func statOn(t *testing.T, c *rawClient, path string) (znode.Stat, int32) {
+	t.Helper()
+	if code := c.call(proto.OpSync, &proto.SyncRequest{Path: path}, nil); code != 0 {
+		t.Fatalf("sync: %s", proto.CodeName(code))
+	}
+	var resp proto.StatResponse
+	code := c.call(proto.OpExists, &proto.ExistsRequest{Path: path}, &resp)
+	return resp.Stat, code
+}
+
+// A write through a follower is applied on every member with the same
+// Stat; watches fire on every member from its own apply; an ephemeral
+// node lives on while its session moves to another member after its
+// member stops, and goes when the session closes.
+func TestEnsembleReplicatesWritesSessionsAndWatches(t *testing.T) {
+	ms := startEnsemble(t, 3)
+	leader := leaderOf(t, ms)
+	var followers []*member
+	for _, m := range ms {
+		if m != leader {
+			followers = append(followers, m)
+		}
+	}
+	f := connectRaw(t, followers[0].s.Addr().String())
+	watcher := connectRaw(t, followers[1].s.Addr().String())
+	if code := watcher.call(proto.OpExists, &proto.ExistsRequest{Path: "/a", Watch: true}, nil); code != proto.CodeNoNode {
+		t.Fatalf("exists /a before create: %s", proto.CodeName(code))
+	}
+	var cr proto.Create2Response
+	if code := f.call(proto.OpCreate2, &proto.CreateRequest{Path: "/a", Data: []byte("v1"), ACL: znode.OpenACLUnsafe}, &cr); code != 0 {
+		t.Fatalf("create /a through a follower: %s", proto.CodeName(code))
+	}
+	if cr.Stat.Czxid>>32 < 1 || cr.Stat.Czxid&0xffffffff == 0 {
+		t.Errorf("czxid %#x is not epoch<<32|counter with epoch >= 1", cr.Stat.Czxid)
+	}
+	var want znode.Stat
+	for i, m := range ms {
+		c := connectRaw(t, m.s.Addr().String())
+		st, code := statOn(t, c, "/a")
+		if code != 0 {
+			t.Fatalf("member %d: exists /a: %s", i+1, proto.CodeName(code))
+		}
+		if i == 0 {
+			want = st
+		} else if !reflect.DeepEqual(st, want) {
+			t.Errorf("member %d has Stat %+v, member 1 has %+v", i+1, st, want)
+		}
+	}
+	if !reflect.DeepEqual(want, cr.Stat) {
+		t.Errorf("members hold Stat %+v, the create returned %+v", want, cr.Stat)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(watcher.pending) == 0 && time.Now().Before(deadline) {
+		watcher.call(proto.OpPing, nil, nil)
+	}
+	if len(watcher.pending) != 1 || watcher.pending[0].Type != int32(znode.EventNodeCreated) || watcher.zxids[0] != cr.Stat.Czxid {
+		t.Fatalf("watcher on another follower saw %+v (zxids %x), want NodeCreated /a at %#x", watcher.pending, watcher.zxids, cr.Stat.Czxid)
+	}
+
+	// An ephemeral of a session whose member stops survives while the
+	// session moves to another member.
+	if code := f.call(proto.OpCreate, &proto.CreateRequest{Path: "/lease", ACL: znode.OpenACLUnsafe, Flags: int32(znode.ModeEphemeral)}, nil); code != 0 {
+		t.Fatalf("create /lease: %s", proto.CodeName(code))
+	}
+	lastZxid := f.lastZx
+	sid, pw := f.resp.SessionID, f.resp.Passwd
+	followers[0].stop()
+	moved := dialRaw(t, leader.s.Addr().String())
+	resp, err := moved.handshake(proto.ConnectRequest{TimeOut: 10000, SessionID: sid, Passwd: pw, LastZxidSeen: lastZxid})
+	if err != nil || resp.TimeOut == 0 {
+		t.Fatalf("re-attach on the leader: %+v, %v", resp, err)
+	}
+	if _, code := statOn(t, moved, "/lease"); code != 0 {
+		t.Fatalf("ephemeral after its member stopped: %s, want it to live with its session", proto.CodeName(code))
+	}
+	if code := moved.call(proto.OpCloseSession, nil, nil); code != 0 {
+		t.Fatalf("closeSession: %s", proto.CodeName(code))
+	}
+	other := connectRaw(t, followers[1].s.Addr().String())
+	if _, code := statOn(t, other, "/lease"); code != proto.CodeNoNode {
+		t.Errorf("ephemeral after its session closed: %s, want NoNode", proto.CodeName(code))
+	}
+}
+
+// The leader expires a session connected to a follower only when the
+// follower stops forwarding its touches.
+func TestEnsembleExpiresSessionsFromForwardedTouches(t *testing.T) {
+	ms := startEnsemble(t, 3)
+	leader := leaderOf(t, ms)
+	var follower *member
+	for _, m := range ms {
+		if m != leader {
+			follower = m
+			break
+		}
+	}
+	a := dialRaw(t, follower.s.Addr().String())
+	if _, err := a.handshake(proto.ConnectRequest{TimeOut: 400, Passwd: make([]byte, 16)}); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.call(proto.OpCreate, &proto.CreateRequest{Path: "/lease", ACL: znode.OpenACLUnsafe, Flags: int32(znode.ModeEphemeral)}, nil); code != 0 {
+		t.Fatalf("create /lease: %s", proto.CodeName(code))
+	}
+	// Pings to the follower alone keep the session alive well past its
+	// timeout on the leader.
+	until := time.Now().Add(1200 * time.Millisecond)
+	for time.Now().Before(until) {
+		if code := a.call(proto.OpPing, nil, nil); code != 0 {
+			t.Fatalf("ping: %s (the leader expired a session its follower kept alive)", proto.CodeName(code))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w := connectRaw(t, leader.s.Addr().String())
+	if _, code := statOn(t, w, "/lease"); code != 0 {
+		t.Fatalf("ephemeral of a live session: %s", proto.CodeName(code))
+	}
+	a.nc.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, code := statOn(t, w, "/lease"); code == proto.CodeNoNode {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the session of a closed connection did not expire")
+}
