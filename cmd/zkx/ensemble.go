@@ -37,6 +37,7 @@ func newEnsembleNode(cfg config.Config, logger *slog.Logger) (*ensemble.Node, er
 		ID:                 e.ID,
 		Members:            members,
 		Dir:                raftDir(cfg),
+		Join:               e.Join,
 		HeartbeatTimeout:   e.HeartbeatTimeout,
 		ElectionTimeout:    e.ElectionTimeout,
 		LeaderLeaseTimeout: e.LeaderLeaseTimeout,

@@ -64,6 +64,8 @@ func (a *app) run(args []string) int {
 		return a.restore(rest)
 	case "dump":
 		return a.dump(rest)
+	case "members":
+		return a.members(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(a.stdout, usage)
 		return 0
@@ -83,6 +85,8 @@ Commands:
   backup         --data-dir DIR --out FILE: back up a stopped server's data dir
   restore        --in FILE --data-dir DIR [--force]: restore a backup into a new data dir
   dump           --data-dir DIR [--out FILE]: print a data dir as JSON lines
+  members        list|add|remove --raft HOST:PORT ...: change a running
+                 ensemble's members (zkx members help)
   help           show this help
 
 Flags of serve and check-config:

@@ -264,8 +264,8 @@ func TestEnvNamesAreUnique(t *testing.T) {
 		}
 		seen[name] = f.key
 	}
-	if len(seen) != 46 {
-		t.Fatalf("schema has %d keys, want 46 (update this test and config.yaml when adding keys)", len(seen))
+	if len(seen) != 47 {
+		t.Fatalf("schema has %d keys, want 47 (update this test and config.yaml when adding keys)", len(seen))
 	}
 }
 

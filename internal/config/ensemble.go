@@ -17,6 +17,9 @@ type Ensemble struct {
 	// Members lists every member, this one included; the same list on
 	// every member.
 	Members []Member `koanf:"members"`
+	// Join starts a member that is not in the ensemble yet: it waits to
+	// be added with `zkx members add` instead of bootstrapping.
+	Join bool `koanf:"join"`
 	// RaftDir holds the raft log and snapshots; empty means "raft" inside
 	// storage.data_dir's parent, named after it: "<data_dir>-raft".
 	RaftDir string `koanf:"raft_dir"`

@@ -14,6 +14,7 @@ import (
 const (
 	muxRaft    = 'R'
 	muxForward = 'F'
+	muxAdmin   = 'M' // one membership request (members.go)
 )
 
 // mux is the listener on a member's raft address. It hands raft's
@@ -23,16 +24,17 @@ type mux struct {
 	log     *slog.Logger
 	raftCh  chan net.Conn
 	forward func(net.Conn)
+	admin   func(net.Conn)
 	done    chan struct{}
 	once    sync.Once
 }
 
-func listenMux(addr string, log *slog.Logger, forward func(net.Conn)) (*mux, error) {
+func listenMux(addr string, log *slog.Logger, forward, admin func(net.Conn)) (*mux, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	m := &mux{ln: ln, log: log, raftCh: make(chan net.Conn), forward: forward, done: make(chan struct{})}
+	m := &mux{ln: ln, log: log, raftCh: make(chan net.Conn), forward: forward, admin: admin, done: make(chan struct{})}
 	go m.acceptLoop()
 	return m, nil
 }
@@ -79,6 +81,8 @@ func (m *mux) route(c net.Conn) {
 		}
 	case muxForward:
 		m.forward(c)
+	case muxAdmin:
+		m.admin(c)
 	default:
 		m.log.Warn("raft listener: unknown connection type; closing", "remote", c.RemoteAddr().String(), "byte", b[0])
 		c.Close()

@@ -52,6 +52,9 @@ type Options struct {
 	Members []Member
 	// Dir holds the raft log, the stable store and the snapshots.
 	Dir string
+	// Join starts a member that is not in the ensemble yet: it does not
+	// bootstrap, and waits to be added (zkx members add) by the leader.
+	Join bool
 
 	// HeartbeatTimeout and ElectionTimeout: how long a follower waits
 	// without hearing from a leader before it stands for election.
@@ -236,6 +239,10 @@ type Node struct {
 
 	fwd fwdClient
 
+	// Client addresses of members, for listings.
+	mmu     sync.Mutex
+	clients map[int]string
+
 	lastProposalSize atomic.Int64
 	proposals        atomic.Int64
 	forwarded        atomic.Int64
@@ -257,9 +264,11 @@ func New(opts Options) (*Node, error) {
 		log:     opts.Logger.With("component", "ensemble"),
 		byRaft:  map[string]Member{},
 		touched: map[int64]int32{},
+		clients: map[int]string{},
 		stop:    make(chan struct{}),
 	}
 	for _, m := range opts.Members {
+		n.clients[m.ID] = m.Client
 		if m.ID == opts.ID {
 			n.self = m
 		}
@@ -299,7 +308,7 @@ func (n *Node) Start(sm StateMachine) error {
 		return fmt.Errorf("ensemble: snapshot store: %w", err)
 	}
 	n.snaps = snaps
-	m, err := listenMux(n.self.Raft, n.log, n.serveForward)
+	m, err := listenMux(n.self.Raft, n.log, n.serveForward, n.serveAdmin)
 	if err != nil {
 		logs.Close()
 		return fmt.Errorf("ensemble: listen on raft address %s: %w", n.self.Raft, err)
@@ -331,7 +340,10 @@ func (n *Node) Start(sm StateMachine) error {
 		n.closeStores()
 		return fmt.Errorf("ensemble: read raft state: %w", err)
 	}
-	if !existing {
+	if !existing && n.opts.Join {
+		n.log.Info("joining: waiting to be added to the ensemble by its leader (zkx members add)", "id", n.self.ID, "raft", n.self.Raft)
+	}
+	if !existing && !n.opts.Join {
 		var servers []raft.Server
 		for _, mb := range n.opts.Members {
 			s := raft.Server{ID: raft.ServerID(strconv.Itoa(mb.ID)), Address: raft.ServerAddress(mb.Raft), Suffrage: raft.Voter}

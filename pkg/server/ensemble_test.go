@@ -33,44 +33,51 @@ func startEnsemble(t *testing.T, n int) []*member {
 	dir := t.TempDir()
 	var out []*member
 	for i := 1; i <= n; i++ {
-		node, err := ensemble.New(ensemble.Options{
-			ID: i, Members: ms, Dir: filepath.Join(dir, fmt.Sprint(i)),
-			HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
-			LeaderLeaseTimeout: 150 * time.Millisecond, TouchInterval: 25 * time.Millisecond,
-			Logger: testLogger(t).With("member", i),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond, MaxSessionTimeout: 10 * time.Second,
-			Backend: memory.New(), Logger: testLogger(t).With("member", i), Replicator: node,
-			OnFatal: func(err error) { t.Errorf("member %d: fatal: %v", i, err) }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := node.Start(s); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(); err != nil {
-			t.Fatal(err)
-		}
-		m := &member{s: s, node: node}
-		stopped := false
-		m.stop = func() {
-			if stopped {
-				return
-			}
-			stopped = true
-			node.Shutdown()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			s.Shutdown(ctx)
-		}
-		t.Cleanup(m.stop)
-		out = append(out, m)
+		out = append(out, startMember(t, i, ms, filepath.Join(dir, fmt.Sprint(i)), false))
 	}
 	leaderOf(t, out)
 	return out
+}
+
+// startMember runs member id of the ensemble ms with its raft state in
+// dir; join starts it without bootstrapping, to be added later.
+func startMember(t *testing.T, id int, ms []ensemble.Member, dir string, join bool) *member {
+	t.Helper()
+	node, err := ensemble.New(ensemble.Options{
+		ID: id, Members: ms, Dir: dir, Join: join,
+		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
+		LeaderLeaseTimeout: 150 * time.Millisecond, TouchInterval: 25 * time.Millisecond,
+		Logger: testLogger(t).With("member", id),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Listen: "127.0.0.1:0", TickTime: 50 * time.Millisecond, MaxSessionTimeout: 10 * time.Second,
+		Backend: memory.New(), Logger: testLogger(t).With("member", id), Replicator: node,
+		OnFatal: func(err error) { t.Errorf("member %d: fatal: %v", id, err) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	m := &member{s: s, node: node}
+	stopped := false
+	m.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		node.Shutdown()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}
+	t.Cleanup(m.stop)
+	return m
 }
 
 func freeAddr(t *testing.T) string {
@@ -232,4 +239,74 @@ func TestEnsembleExpiresSessionsFromForwardedTouches(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the session of a closed connection did not expire")
+}
+
+// An observer added while the ensemble serves catches up, applies later
+// writes and serves them; removed, it stops serving.
+func TestEnsembleAddsAndRemovesAnObserver(t *testing.T) {
+	ms := startEnsemble(t, 3)
+	leader := leaderOf(t, ms)
+	c := connectRaw(t, leader.s.Addr().String())
+	if code := c.call(proto.OpCreate, &proto.CreateRequest{Path: "/before", ACL: znode.OpenACLUnsafe}, nil); code != 0 {
+		t.Fatalf("create /before: %s", proto.CodeName(code))
+	}
+	members := append([]ensemble.Member(nil), ms[0].node.Members()...)
+	obs := ensemble.Member{ID: 4, Raft: freeAddr(t), Client: "127.0.0.1:30004", Role: ensemble.Observer}
+	members = append(members, obs)
+	m4 := startMember(t, 4, members, filepath.Join(t.TempDir(), "4"), true)
+	if m4.node.Serving() {
+		t.Fatal("a joining member serves before it is added")
+	}
+	// Ask a follower: it relays to the leader.
+	var follower *member
+	for _, m := range ms {
+		if m != leader {
+			follower = m
+			break
+		}
+	}
+	resp, err := ensemble.AdminCall(follower.node.Self().Raft, ensemble.AdminRequest{Op: "add", ID: 4, Raft: obs.Raft, Client: obs.Client, Role: "observer"})
+	if err != nil {
+		t.Fatalf("add observer: %v", err)
+	}
+	if len(resp.Members) != 4 || resp.Members[3].Role != "observer" {
+		t.Fatalf("members after add: %+v", resp.Members)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !m4.node.Serving() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if role := m4.node.Role(); role != "observer" {
+		t.Fatalf("added member's role %q, want observer", role)
+	}
+	if code := c.call(proto.OpCreate, &proto.CreateRequest{Path: "/after", ACL: znode.OpenACLUnsafe}, nil); code != 0 {
+		t.Fatalf("create /after: %s", proto.CodeName(code))
+	}
+	oc := connectRaw(t, m4.s.Addr().String())
+	for _, p := range []string{"/before", "/after"} {
+		if _, code := statOn(t, oc, p); code != 0 {
+			t.Errorf("observer: exists %s: %s", p, proto.CodeName(code))
+		}
+	}
+	// A write through the observer is forwarded like a follower's.
+	if code := oc.call(proto.OpCreate, &proto.CreateRequest{Path: "/via-observer", ACL: znode.OpenACLUnsafe}, nil); code != 0 {
+		t.Fatalf("create through the observer: %s", proto.CodeName(code))
+	}
+	if _, err := ensemble.AdminCall(leader.node.Self().Raft, ensemble.AdminRequest{Op: "remove", ID: 4}); err != nil {
+		t.Fatalf("remove observer: %v", err)
+	}
+	list, err := ensemble.AdminCall(leader.node.Self().Raft, ensemble.AdminRequest{Op: "list"})
+	if err != nil || len(list.Members) != 3 {
+		t.Fatalf("members after remove: %+v, %v", list.Members, err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for m4.node.Serving() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m4.node.Serving() {
+		t.Error("a removed member still serves")
+	}
+	if _, err := ensemble.AdminCall(leader.node.Self().Raft, ensemble.AdminRequest{Op: "remove", ID: 9}); err == nil {
+		t.Error("removing a member that is not in the ensemble succeeded")
+	}
 }
