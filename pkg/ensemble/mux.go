@@ -113,7 +113,7 @@ func (l *raftLayer) Close() error   { return l.m.Close() }
 func (l *raftLayer) Addr() net.Addr { return l.m.ln.Addr() }
 
 func (l *raftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", string(address), timeout)
+	c, err := dialFrom(l.m.ln.Addr(), string(address), timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -122,4 +122,15 @@ func (l *raftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net
 		return nil, err
 	}
 	return c, nil
+}
+
+// dialFrom dials addr from the IP the member's raft listener is bound to,
+// when it is bound to one: on a multi-homed host member traffic leaves by
+// the raft interface, and a firewall can tell members apart by source.
+func dialFrom(local net.Addr, addr string, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	if ta, ok := local.(*net.TCPAddr); ok && ta.IP != nil && !ta.IP.IsUnspecified() {
+		d.LocalAddr = &net.TCPAddr{IP: ta.IP}
+	}
+	return d.Dial("tcp", addr)
 }

@@ -255,7 +255,7 @@ func (f *fwdClient) connect(n *Node) error {
 	if leader == n.self.Raft {
 		return ErrNoLeader // raft names us, but we do not lead yet
 	}
-	c, err := net.DialTimeout("tcp", leader, n.opts.HeartbeatTimeout)
+	c, err := dialFrom(n.mux.ln.Addr(), leader, n.opts.HeartbeatTimeout)
 	if err != nil {
 		return fmt.Errorf("ensemble: connect to leader %s: %w", leader, err)
 	}
