@@ -13,7 +13,6 @@ import (
 	"github.com/zkx-dev/zkx/internal/config"
 	"github.com/zkx-dev/zkx/pkg/changelog"
 	"github.com/zkx-dev/zkx/pkg/ensemble"
-	"github.com/zkx-dev/zkx/pkg/notify"
 	"github.com/zkx-dev/zkx/pkg/server"
 	"github.com/zkx-dev/zkx/pkg/storage"
 	"github.com/zkx-dev/zkx/pkg/storage/badger"
@@ -60,13 +59,26 @@ func (a *app) serve(args []string) int {
 		logger.Error("cannot set up notifiers", "err", err)
 		return 1
 	}
+	opts := serverOptions(cfg, backend, logger)
+	// In an ensemble the plugins run on the leader only (leaderNotifiers);
+	// the host built above only checked their configuration.
+	var leaderPlugins *leaderNotifiers
+	var retrier interface{ RetryFailed() []string }
+	if notifiers != nil && cfg.Ensemble.Enabled() {
+		notifiers = nil
+		leaderPlugins = newLeaderNotifiers(cfg, backend, logger)
+		opts.EventSink = leaderPlugins.Sink
+		opts.Monitor = leaderPlugins.Monitor
+		opts.OnNotifierAck = leaderPlugins.storeAck
+		retrier = leaderPlugins
+	}
 	// Deferred before the server exists, so it runs after the server has
 	// shut down and no more events arrive.
 	defer closeNotifyHost(notifiers, logger)
-	opts := serverOptions(cfg, backend, logger)
 	if notifiers != nil {
 		opts.EventSink = notifiers.Sink
 		opts.Monitor = notifiers.Monitor
+		retrier = notifiers
 		notifiers.Start()
 	}
 
@@ -103,13 +115,19 @@ func (a *app) serve(args []string) int {
 	}
 	logger.Info("zkx started", "version", version, "addr", srv.Addr().String(), "storage", cfg.Storage.Backend)
 
-	a.waitForStop(notifiers, logger)
+	if leaderPlugins != nil {
+		go leaderPlugins.run(node, srv)
+	}
+	a.waitForStop(retrier, logger)
 	if a.stopSignals != nil {
 		a.stopSignals()
 	}
 	logger.Info("shutting down", "cause", context.Cause(a.ctx).Error(), "timeout", shutdownTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if leaderPlugins != nil {
+		leaderPlugins.Close()
+	}
 	if node != nil {
 		if err := node.Shutdown(); err != nil {
 			logger.Error("ensemble shutdown", "err", err)
@@ -126,7 +144,7 @@ func (a *app) serve(args []string) int {
 // waitForStop returns when the app's context ends (SIGINT, SIGTERM). On
 // SIGHUP in the meantime it starts every failed notifier plugin again, for
 // an operator who has fixed its binary or its downstream.
-func (a *app) waitForStop(notifiers *notify.Host, logger *slog.Logger) {
+func (a *app) waitForStop(notifiers interface{ RetryFailed() []string }, logger *slog.Logger) {
 	for {
 		select {
 		case <-a.ctx.Done():

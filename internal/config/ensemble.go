@@ -207,7 +207,4 @@ func (c Config) validateEnsemble(bad func(key, format string, args ...any)) {
 	if e.TrailingLogs < 1 {
 		bad("ensemble.trailing_logs", "must be at least 1, got %d", e.TrailingLogs)
 	}
-	if len(c.Notifiers) > 0 {
-		bad("notifiers", "notifier plugins do not run in an ensemble yet: each member would deliver every event once; run them on a standalone server")
-	}
 }

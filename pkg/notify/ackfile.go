@@ -65,3 +65,21 @@ func writeAck(path string, zxid int64) error {
 	}
 	return nil
 }
+
+// AckedPosition returns the acknowledged zxid of plugin name, as stored in
+// its ack file under dir; ok is false when the plugin never acknowledged
+// anything there.
+func AckedPosition(dir, name string) (zxid int64, ok bool, err error) {
+	return readAck(ackPath(dir, name))
+}
+
+// SetAckedPosition stores zxid as plugin name's acknowledged position
+// under dir, atomically. A replicated server uses it on the members that
+// do not run the plugins, so that whichever member leads next resumes
+// delivery where the plugin's acknowledgements reached.
+func SetAckedPosition(dir, name string, zxid int64) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return writeAck(ackPath(dir, name), zxid)
+}

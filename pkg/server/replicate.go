@@ -48,6 +48,7 @@ const (
 	cmdCreateSession = 2
 	cmdCloseSession  = 3 // expiry, decided by the leader
 	cmdReap          = 4 // an empty container or expired TTL node
+	cmdNotifierAck   = 5 // a notifier plugin's acknowledged position
 )
 
 // replicated reports whether op goes through the log.
@@ -154,6 +155,10 @@ func (s *Server) Apply(entry []byte) {
 	consumes := entry[0]&ensemble.FlagZxid != 0
 	r := cmdReader{b: entry[ensemble.StampSize:]}
 	kind := r.u8()
+	if kind == cmdNotifierAck {
+		s.applyNotifierAck(&r)
+		return
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -357,6 +362,41 @@ func (s *Server) proposeSession(c *conn, timeout time.Duration, readOnly bool) {
 	}
 	w.u8(ro)
 	s.repl.Propose(w.b, c.id)
+}
+
+// ProposeNotifierAck replicates a notifier plugin's acknowledged position,
+// so the member that leads next resumes its delivery from there. Only the
+// leader, which runs the plugins, calls it.
+func (s *Server) ProposeNotifierAck(name string, zxid int64) {
+	if s.repl == nil {
+		return
+	}
+	w := cmdWriter{b: ensemble.NewEntry(0, len(name)+16)}
+	w.u8(cmdNotifierAck)
+	w.str(name)
+	w.u64(uint64(zxid))
+	s.repl.Propose(w.b, 0)
+}
+
+// applyNotifierAck hands a replicated plugin position to
+// Options.OnNotifierAck on the members that do not run the plugins. It
+// changes no tree state and takes no zxid; it runs without s.mu, since the
+// callback writes a file.
+func (s *Server) applyNotifierAck(r *cmdReader) {
+	name := r.str()
+	zxid := int64(r.u64())
+	if r.err != nil || s.opts.OnNotifierAck == nil {
+		return
+	}
+	s.mu.Lock()
+	leading := s.leading
+	s.mu.Unlock()
+	if leading {
+		return // the leader's own plugin host keeps its ack files
+	}
+	if err := s.opts.OnNotifierAck(name, zxid); err != nil {
+		s.log.Warn("cannot store a notifier's replicated position", "notifier", name, "zxid", hex64(zxid), "err", err)
+	}
 }
 
 // LastZxid is the zxid of the last applied transaction.

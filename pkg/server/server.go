@@ -75,6 +75,10 @@ type Options struct {
 	// every state change goes through its log (see replicate.go). nil is
 	// a standalone server.
 	Replicator Replicator
+	// OnNotifierAck, in an ensemble, stores a notifier plugin's position
+	// that the leader replicated (ProposeNotifierAck), on every member that
+	// does not lead. It is called from the apply goroutine.
+	OnNotifierAck func(name string, zxid int64) error
 	// OnFatal is called when a replicated member cannot persist an entry
 	// it applied: it must stop, and catches up from the log at restart.
 	// Default: exit the process with status 1.
