@@ -33,6 +33,8 @@ type conn struct {
 	pending  int
 	deferred [][]byte
 	ended    bool
+	// readOnly: a session of a member outside a quorum (connectReadOnly).
+	readOnly bool
 
 	// ready is closed once the connection holds a session (at once in
 	// standalone mode; when the log has created it in an ensemble). done

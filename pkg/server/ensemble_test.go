@@ -310,3 +310,63 @@ func TestEnsembleAddsAndRemovesAnObserver(t *testing.T) {
 		t.Error("removing a member that is not in the ensemble succeeded")
 	}
 }
+
+// A member cut off from its quorum refuses read-write clients, serves
+// clients that accept a read-only server (writes get NotReadOnly, isro
+// says ro), and closes those sessions once it is in a quorum again.
+func TestEnsembleReadOnlyModeWithoutQuorum(t *testing.T) {
+	dir := t.TempDir()
+	var ms []ensemble.Member
+	for i := 1; i <= 3; i++ {
+		ms = append(ms, ensemble.Member{ID: i, Raft: freeAddr(t), Client: fmt.Sprintf("127.0.0.1:%d", 30000+i)})
+	}
+	var out []*member
+	for i := 1; i <= 3; i++ {
+		out = append(out, startMember(t, i, ms, filepath.Join(dir, fmt.Sprint(i)), false))
+	}
+	leaderOf(t, out)
+	c := connectRaw(t, out[0].s.Addr().String())
+	if code := c.call(proto.OpCreate, &proto.CreateRequest{Path: "/kept", Data: []byte("x"), ACL: znode.OpenACLUnsafe}, nil); code != 0 {
+		t.Fatalf("create /kept: %s", proto.CodeName(code))
+	}
+	// Wait until every member has applied it, then cut member 1 off.
+	for _, m := range out[1:] {
+		if _, code := statOn(t, connectRaw(t, m.s.Addr().String()), "/kept"); code != 0 {
+			t.Fatalf("exists /kept: %s", proto.CodeName(code))
+		}
+	}
+	out[1].stop()
+	out[2].stop()
+	lone := out[0]
+	deadline := time.Now().Add(10 * time.Second)
+	for lone.node.Serving() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := fourLetter(t, lone.s.Addr().String(), "isro"); got != "ro" {
+		t.Errorf("isro without a quorum = %q, want ro", got)
+	}
+	rw := dialRaw(t, lone.s.Addr().String())
+	if resp, err := rw.handshake(proto.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, 16), HasReadOnly: true}); err == nil && resp.TimeOut > 0 {
+		t.Fatalf("a read-write client was given a session without a quorum: %+v", resp)
+	}
+	ro := dialRaw(t, lone.s.Addr().String())
+	resp, err := ro.handshake(proto.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, 16), ReadOnly: true, HasReadOnly: true})
+	if err != nil || resp.TimeOut == 0 || !resp.ReadOnly {
+		t.Fatalf("read-only handshake: %+v, %v", resp, err)
+	}
+	var gd proto.GetDataResponse
+	if code := ro.call(proto.OpGetData, &proto.GetDataRequest{Path: "/kept"}, &gd); code != 0 || string(gd.Data) != "x" {
+		t.Fatalf("read-only getData /kept: %s %q", proto.CodeName(code), gd.Data)
+	}
+	if code := ro.call(proto.OpCreate, &proto.CreateRequest{Path: "/new", ACL: znode.OpenACLUnsafe}, nil); code != proto.CodeNotReadOnly {
+		t.Fatalf("write in read-only mode: %s, want NotReadOnly", proto.CodeName(code))
+	}
+	// Quorum back: the read-only session is closed.
+	out[1] = startMember(t, 2, ms, filepath.Join(dir, "2"), false)
+	if err := ro.expectClosed(); err != nil {
+		t.Fatalf("read-only connection after the quorum came back: %v", err)
+	}
+	if got := fourLetter(t, lone.s.Addr().String(), "isro"); got != "rw" {
+		t.Errorf("isro with a quorum = %q, want rw", got)
+	}
+}

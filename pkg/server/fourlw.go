@@ -47,6 +47,9 @@ func (s *Server) runFourLetterWord(word string) string {
 	case "ruok":
 		return "imok"
 	case "isro":
+		if s.repl != nil && !s.repl.Serving() {
+			return "ro"
+		}
 		return "rw"
 	case "srvr":
 		s.writeServerStats(&b, false)

@@ -65,6 +65,10 @@ func (s *Server) handleConnect(c *conn, payload []byte) bool {
 		return false
 	}
 	if s.repl != nil && !s.repl.Serving() {
+		if req.ReadOnly {
+			// The client accepts a read-only server (canBeReadOnly).
+			return s.connectReadOnly(c, req)
+		}
 		// A member outside the quorum cannot serve: the client tries the
 		// next server of its connect string.
 		s.log.Info("refusing client: this member is not in a quorum", "conn", c.nc.RemoteAddr().String(), "role", s.repl.Role())
@@ -186,8 +190,22 @@ func (s *Server) handleLocked(c *conn, frameBytes []byte, start time.Time) bool 
 		s.push(r, proto.CodeSessionExpired, nil)
 		return false
 	}
-	s.sessions.touch(sess, start)
-	if s.repl != nil {
+	if c.readOnly {
+		if replicated(h.Type) {
+			if h.Type == proto.OpCloseSession {
+				// A read-only session is this member's alone: closing it
+				// is closing the connection.
+				r.closeAfter = "read-only session closed by client"
+				s.push(r, proto.CodeOk, nil)
+				return false
+			}
+			s.push(r, proto.CodeNotReadOnly, nil)
+			return true
+		}
+	} else {
+		s.sessions.touch(sess, start)
+	}
+	if s.repl != nil && !c.readOnly {
 		s.repl.Touch(sess.id, int32(sess.timeout.Milliseconds()))
 		if replicated(h.Type) {
 			s.proposeRequest(c, h, frameBytes[len(frameBytes)-d.Remaining():])

@@ -156,19 +156,28 @@ func (s *Server) quorumLoop() {
 			continue
 		}
 		serving = now
-		if now {
-			s.log.Info("in a quorum again; serving clients", "role", s.repl.Role())
-			continue
-		}
+		// Entering a quorum closes the read-only sessions (their clients
+		// reconnect read-write); leaving it closes the others.
 		s.mu.Lock()
 		conns := make([]*conn, 0, len(s.conns))
 		for _, c := range s.conns {
+			if c.readOnly != now {
+				continue
+			}
 			conns = append(conns, c)
 		}
 		s.mu.Unlock()
-		s.log.Warn("not in a quorum; closing client connections", "role", s.repl.Role(), "connections", len(conns))
+		if now {
+			s.log.Info("in a quorum again; serving clients", "role", s.repl.Role(), "read_only_closed", len(conns))
+		} else {
+			s.log.Warn("not in a quorum; closing client connections", "role", s.repl.Role(), "connections", len(conns))
+		}
 		for _, c := range conns {
-			c.close("member not in a quorum")
+			if now {
+				c.close("member in a quorum again: reconnect read-write")
+			} else {
+				c.close("member not in a quorum")
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -397,6 +398,39 @@ func (s *Server) applyNotifierAck(r *cmdReader) {
 	if err := s.opts.OnNotifierAck(name, zxid); err != nil {
 		s.log.Warn("cannot store a notifier's replicated position", "notifier", name, "zxid", hex64(zxid), "err", err)
 	}
+}
+
+// connectReadOnly answers a client that accepts a read-only server while
+// this member is outside a quorum, as ZooKeeper's read-only mode does: it
+// reads this member's state, every write (and sync) gets NotReadOnly, and
+// the connection is closed once the member is in a quorum again, so the
+// client reconnects to a member that can write. A new session is this
+// member's alone (it is not replicated and never expires elsewhere); a
+// client re-attaching to a session the ensemble knows keeps its id and
+// password, but its session is not kept alive meanwhile. Callers hold
+// s.mu.
+func (s *Server) connectReadOnly(c *conn, req proto.ConnectRequest) bool {
+	timeout := time.Duration(req.TimeOut) * time.Millisecond
+	timeout = min(max(timeout, s.opts.MinSessionTimeout), s.opts.MaxSessionTimeout)
+	var sess *session
+	if req.SessionID != 0 {
+		known := s.sessions.get(req.SessionID)
+		if known == nil || known.closing || !bytes.Equal(known.passwd, req.Passwd) {
+			c.close("read-only re-attach: unknown session")
+			return false
+		}
+		sess = &session{id: known.id, passwd: known.passwd, timeout: timeout}
+	} else {
+		sess = &session{id: s.sessions.newID(), passwd: newPasswd(), timeout: timeout}
+	}
+	c.readOnly = true
+	c.sess = sess
+	c.sessionIDForLog.Store(sess.id)
+	resp := proto.ConnectResponse{HasReadOnly: req.HasReadOnly, ReadOnly: true, TimeOut: int32(timeout.Milliseconds()), SessionID: sess.id, Passwd: sess.passwd}
+	s.pipe.push(&entry{out: []delivery{{c: c, frame: frame(resp.Encode)}}})
+	c.markReady()
+	s.log.Info("read-only session: this member is not in a quorum", "session", hex64(sess.id), "conn", c.nc.RemoteAddr().String())
+	return true
 }
 
 // LastZxid is the zxid of the last applied transaction.
