@@ -5,11 +5,12 @@
 #   python3-kazoo          kazoo for /usr/bin/python3 (test/kazoo)
 #   libcurator-recipes-java Curator jars (/usr/share/java/curator-*.jar)
 #   nats-server            NATS server for the NATS notifier plugin's test (plugins/nats)
+#   iptables               network partitions between ensemble members on loopback (test/ensemble)
 # Idempotent: packages already installed are left alone and apt is not touched at all when
 # nothing is missing. Must run as root (CI does). Prints what it does.
 set -euo pipefail
 
-PACKAGES=(zookeeper zookeeper-bin python3-kazoo libcurator-recipes-java nats-server)
+PACKAGES=(zookeeper zookeeper-bin python3-kazoo libcurator-recipes-java nats-server iptables)
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
 
@@ -40,7 +41,7 @@ log "installing: ${missing[*]}"
 DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 
 # Check the files the tests use really are there now.
-for f in /usr/share/java/zookeeper.jar /usr/share/zookeeper/bin/zkCli.sh /usr/lib/zookeeper/bin/cli_mt /usr/sbin/nats-server; do
+for f in /usr/share/java/zookeeper.jar /usr/share/zookeeper/bin/zkCli.sh /usr/lib/zookeeper/bin/cli_mt /usr/sbin/nats-server /usr/sbin/iptables; do
 	if [[ ! -e $f ]]; then
 		log "expected $f after install, but it is missing" >&2
 		exit 1
