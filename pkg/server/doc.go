@@ -32,8 +32,28 @@
 // event before any reply that shows it the new data (ZooKeeper's ordering
 // guarantee). No lock is held across disk or network I/O.
 //
-// This single apply path is also the seam where a replicated log will sit:
-// replace "persist the batch" with "commit through consensus".
+// # Replication
+//
+// With Options.Replicator set (an ensemble member, replicate.go), the
+// same handlers run on two sides of a raft log. A write is not applied
+// where it arrives: it is encoded with the session and identities it acts
+// as and proposed; the leader stamps it with its zxid and time; every
+// member applies the committed entry through Apply, which runs the same
+// handler (write, opCreate, opMulti, closeSession) under s.mu with the
+// stamp's zxid and time, fires its watches locally, and pushes the usual
+// pipeline entry. Only the member the client is connected to (request.c
+// non-nil) adds the reply. Until then the connection's later requests,
+// reads included, wait in conn.deferred and are handled in order after the
+// reply: FIFO per session and read-your-writes, as in ZooKeeper.
+//
+// Apply must be deterministic: it reads no clock (the stamp carries the
+// time), no random source (session ids and passwords are chosen by the
+// member that proposes the session) and no local state that differs
+// between members (writesRefused is never consulted; a storage failure
+// stops the member through Options.OnFatal instead of undoing). Sessions
+// are created, closed and expired through the log; only the leader
+// expires them and reaps containers, from the touches members forward.
+// A replicated failed write takes a zxid, as in ZooKeeper.
 //
 // # Watches
 //
@@ -58,8 +78,8 @@
 //     that holds the session is touched; ZooKeeper closes that connection
 //     first, which lets anyone who knows a session id disconnect it.
 //   - Session passwords are random, not derived from the session id.
-//   - Failed writes do not consume a zxid. Zxids stay strictly increasing,
-//     which is all clients rely on.
+//   - Failed writes do not consume a zxid on a standalone server. Zxids
+//     stay strictly increasing, which is all clients rely on.
 //   - The first zxid after a start is at least (unix minutes)<<32, so even
 //     a memory-backed server restarted under live clients never answers
 //     with a zxid lower than one they have seen.
