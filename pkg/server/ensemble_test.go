@@ -475,3 +475,51 @@ func (c *rawClient) call2Children(t *testing.T, path string) ([]string, znode.St
 	code := c.call(proto.OpGetChildren2, &proto.GetChildrenRequest{Path: path}, &resp)
 	return resp.Children, resp.Stat, code
 }
+
+// When the member holding a session's connection dies, the leader expires
+// the session once its timeout passes without touches, and every other
+// member deletes its ephemerals and fires the watches.
+func TestEnsembleExpiresSessionsOfADeadMember(t *testing.T) {
+	ms := startEnsemble(t, 3)
+	leader := leaderOf(t, ms)
+	var doomed, other *member
+	for _, m := range ms {
+		if m == leader {
+			continue
+		}
+		if doomed == nil {
+			doomed = m
+		} else {
+			other = m
+		}
+	}
+	a := dialRaw(t, doomed.s.Addr().String())
+	if _, err := a.handshake(proto.ConnectRequest{TimeOut: 1000, Passwd: make([]byte, 16)}); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.call(proto.OpCreate, &proto.CreateRequest{Path: "/lease", ACL: znode.OpenACLUnsafe, Flags: int32(znode.ModeEphemeral)}, nil); code != 0 {
+		t.Fatalf("create /lease: %s", proto.CodeName(code))
+	}
+	w := connectRaw(t, other.s.Addr().String())
+	if code := w.call(proto.OpSync, &proto.SyncRequest{Path: "/lease"}, nil); code != 0 {
+		t.Fatalf("sync: %s", proto.CodeName(code))
+	}
+	if code := w.call(proto.OpExists, &proto.ExistsRequest{Path: "/lease", Watch: true}, nil); code != 0 {
+		t.Fatalf("exists /lease on another member: %s", proto.CodeName(code))
+	}
+	died := time.Now()
+	doomed.stop()
+	deadline := time.Now().Add(15 * time.Second)
+	for len(w.pending) == 0 && time.Now().Before(deadline) {
+		w.call(proto.OpPing, nil, nil)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(w.pending) != 1 || w.pending[0].Type != int32(znode.EventNodeDeleted) || w.pending[0].Path != "/lease" {
+		t.Fatalf("watcher on a surviving member saw %+v, want NodeDeleted /lease", w.pending)
+	}
+	t.Logf("1s session of a dead member expired %v after the member stopped", time.Since(died))
+	lc := connectRaw(t, leader.s.Addr().String())
+	if _, code := statOn(t, lc, "/lease"); code != proto.CodeNoNode {
+		t.Errorf("leader still has the ephemeral: %s", proto.CodeName(code))
+	}
+}
