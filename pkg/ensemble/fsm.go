@@ -28,11 +28,11 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	if f.n.delay != nil {
 		f.n.delay.drain()
 	}
-	write, err := f.n.sm.Snapshot()
+	write, release, err := f.n.sm.Snapshot()
 	if err != nil {
 		return nil, err
 	}
-	return snapshot(write), nil
+	return &snapshot{write: write, release: release}, nil
 }
 
 func (f *fsm) Restore(rc io.ReadCloser) error {
@@ -44,11 +44,14 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 }
 
 // snapshot streams the captured state into raft's snapshot sink.
-type snapshot func(io.Writer) error
+type snapshot struct {
+	write   func(io.Writer) error
+	release func()
+}
 
-func (s snapshot) Persist(sink raft.SnapshotSink) error {
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 	w := bufio.NewWriterSize(sink, 256<<10)
-	err := s(w)
+	err := s.write(w)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -59,7 +62,7 @@ func (s snapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
-func (s snapshot) Release() {}
+func (s *snapshot) Release() { s.release() }
 
 // delayQueue applies entries ApplyDelay after they were committed, in
 // order: the test-only planted lag of Options.ApplyDelay.

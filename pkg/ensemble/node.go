@@ -184,8 +184,9 @@ type StateMachine interface {
 	// LastZxid is the zxid of the last applied transaction.
 	LastZxid() int64
 	// Snapshot captures the current state and returns a function that
-	// writes it; the writer runs concurrently with later Applies.
-	Snapshot() (func(io.Writer) error, error)
+	// writes it, running concurrently with later Applies, and one that
+	// releases the capture (called after the writer, or instead of it).
+	Snapshot() (write func(io.Writer) error, release func(), err error)
 	// Restore replaces the state with a snapshot's, unless the state is
 	// already newer than the snapshot.
 	Restore(r io.Reader) error

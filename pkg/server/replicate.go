@@ -507,26 +507,38 @@ type snapshotHeader struct {
 
 const snapshotFormat = 1
 
-// Snapshot captures the tree and sessions for a raft snapshot. The capture
-// shares the nodes' data with the tree, which never modifies it in place.
-func (s *Server) Snapshot() (func(io.Writer) error, error) {
+// Snapshot captures the tree and sessions for a raft snapshot. The tree is
+// written as it is now while applying goes on (tree.Snapshot): the
+// server's lock is held only for stretches of a few thousand nodes, so a
+// snapshot of a large tree does not stall clients.
+func (s *Server) Snapshot() (func(io.Writer) error, func(), error) {
 	s.mu.Lock()
-	nodes := s.tree.Nodes()
+	defer s.mu.Unlock()
+	snap := s.tree.StartSnapshot()
+	if snap == nil {
+		return nil, nil, errors.New("server: a snapshot is already being written")
+	}
+	nodes := s.tree.Len()
 	sessions := make([]storage.Session, 0, s.sessions.len())
 	for _, sess := range s.sessions.byID {
 		sessions = append(sessions, sess.record())
 	}
 	last := s.lastZxid
-	s.mu.Unlock()
-	return func(w io.Writer) error {
+	write := func(w io.Writer) error {
 		enc := gob.NewEncoder(w)
-		if err := enc.Encode(snapshotHeader{Format: snapshotFormat, LastZxid: last, Nodes: len(nodes), Sessions: len(sessions)}); err != nil {
+		if err := enc.Encode(snapshotHeader{Format: snapshotFormat, LastZxid: last, Nodes: nodes, Sessions: len(sessions)}); err != nil {
 			return err
 		}
-		for i := range nodes {
-			if err := enc.Encode(&nodes[i]); err != nil {
-				return err
-			}
+		written := 0
+		err := snap.Each(&s.mu, func(n storage.Node) error {
+			written++
+			return enc.Encode(&n)
+		})
+		if err == nil && written != nodes {
+			err = fmt.Errorf("server: snapshot wrote %d nodes, the tree had %d", written, nodes)
+		}
+		if err != nil {
+			return err
 		}
 		for i := range sessions {
 			if err := enc.Encode(&sessions[i]); err != nil {
@@ -534,7 +546,13 @@ func (s *Server) Snapshot() (func(io.Writer) error, error) {
 			}
 		}
 		return nil
-	}, nil
+	}
+	release := func() {
+		s.mu.Lock()
+		snap.Close()
+		s.mu.Unlock()
+	}
+	return write, release, nil
 }
 
 // Restore replaces the state with a snapshot's, unless the state already
@@ -590,7 +608,7 @@ func (s *Server) Restore(r io.Reader) error {
 	for _, n := range puts {
 		keep[n.Path] = true
 	}
-	for _, n := range s.tree.Nodes() {
+	for _, n := range s.tree.Records() {
 		if !keep[n.Path] {
 			batch.Deletes = append(batch.Deletes, n.Path)
 		}

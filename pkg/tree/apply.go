@@ -155,6 +155,9 @@ func (t *Tree) Apply(tx Txn, ops ...Op) Outcome {
 	out.Events = a.events
 	out.Batch = a.batch()
 	out.Undo = a.rollback
+	if t.snap != nil {
+		t.snap.capture(a.journal)
+	}
 	return out
 }
 
@@ -179,6 +182,9 @@ func (t *Tree) KillSession(tx Txn) Outcome {
 	out.Events = a.events
 	out.Batch = a.batch()
 	out.Undo = a.rollback
+	if t.snap != nil {
+		t.snap.capture(a.journal)
+	}
 	return out
 }
 

@@ -62,6 +62,9 @@ type node struct {
 	version  int32
 	cversion int32 // child creates ever
 	aversion int32
+	// snapGen is the Snapshot generation that has already written this
+	// node (snapshot.go).
+	snapGen  uint32
 	children map[string]struct{} // names; nil when there are none
 }
 
@@ -119,6 +122,10 @@ type Tree struct {
 	containers map[string]struct{}
 	ttls       map[string]struct{}
 	dataSize   int64
+	// snap is the snapshot being written, which keeps the pre-images of
+	// nodes changed meanwhile; snapGens counts snapshots (snapshot.go).
+	snap     *Snapshot
+	snapGens uint32
 }
 
 func newEmpty() *Tree {
@@ -334,6 +341,19 @@ func (t *Tree) Nodes() []storage.Node {
 		out = append(out, n.record(p))
 	}
 	slices.SortFunc(out, func(a, b storage.Node) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// Records returns the stored form of every node in no particular order:
+// Nodes without the sort, for a consistent copy taken under the caller's
+// lock (a raft snapshot), where the sort would double the time the lock
+// is held. The Data and ACL slices are shared with the tree and must not
+// be modified.
+func (t *Tree) Records() []storage.Node {
+	out := make([]storage.Node, 0, len(t.nodes))
+	for p, n := range t.nodes {
+		out = append(out, n.record(p))
+	}
 	return out
 }
 
