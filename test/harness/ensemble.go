@@ -339,4 +339,3 @@ func (e *Ensemble) WaitFor(t testing.TB, timeout time.Duration, cond func() erro
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
