@@ -17,7 +17,13 @@ func (f *fsm) Apply(l *raft.Log) any {
 		return nil
 	}
 	if f.n.delay != nil {
-		f.n.delay.push(l.Data)
+		// The leader applies at once (through the queue, to keep order):
+		// the lag is the followers' and observers'.
+		d := f.n.opts.ApplyDelay
+		if f.n.raft.State() == raft.Leader {
+			d = 0
+		}
+		f.n.delay.push(l.Data, d)
 		return nil
 	}
 	f.n.sm.Apply(l.Data)
@@ -68,7 +74,6 @@ func (s *snapshot) Release() { s.release() }
 // order: the test-only planted lag of Options.ApplyDelay.
 type delayQueue struct {
 	sm    StateMachine
-	delay time.Duration
 	mu    sync.Mutex
 	cond  *sync.Cond
 	items []delayed
@@ -81,16 +86,16 @@ type delayed struct {
 	entry []byte
 }
 
-func newDelayQueue(sm StateMachine, d time.Duration) *delayQueue {
-	q := &delayQueue{sm: sm, delay: d}
+func newDelayQueue(sm StateMachine) *delayQueue {
+	q := &delayQueue{sm: sm}
 	q.cond = sync.NewCond(&q.mu)
 	go q.run()
 	return q
 }
 
-func (q *delayQueue) push(entry []byte) {
+func (q *delayQueue) push(entry []byte, d time.Duration) {
 	q.mu.Lock()
-	q.items = append(q.items, delayed{at: time.Now().Add(q.delay), entry: entry})
+	q.items = append(q.items, delayed{at: time.Now().Add(d), entry: entry})
 	q.cond.Broadcast()
 	q.mu.Unlock()
 }

@@ -83,10 +83,10 @@ type Options struct {
 	// its clients touched. Default 500ms; the server sets it to half a
 	// tick.
 	TouchInterval time.Duration
-	// ApplyDelay, for tests only, applies every committed entry this much
-	// later than it arrives, on every member: a planted replication lag
-	// that makes reads without sync stale. It breaks snapshot consistency
-	// and leader changes; never set it in production.
+	// ApplyDelay, for tests only, makes followers and observers apply
+	// every committed entry this much later than it arrives: a planted
+	// replication lag that makes their reads without sync stale. It breaks
+	// snapshot consistency; never set it in production.
 	ApplyDelay time.Duration
 
 	Logger *slog.Logger
@@ -361,7 +361,7 @@ func (n *Node) Start(sm StateMachine) error {
 	}
 	if n.opts.ApplyDelay > 0 {
 		n.log.Warn("debug.apply_delay is set: committed entries are applied late on purpose (test only)", "delay", n.opts.ApplyDelay)
-		n.delay = newDelayQueue(sm, n.opts.ApplyDelay)
+		n.delay = newDelayQueue(sm)
 	}
 	r, err := raft.NewRaft(conf, &fsm{n: n}, logs, logs, snaps, trans)
 	if err != nil {
