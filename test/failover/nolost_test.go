@@ -1,0 +1,186 @@
+package failover
+
+import (
+	"flag"
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zkx-dev/zkx/test/harness"
+)
+
+var leaderKills = flag.Int("kills", 20, "leader SIGKILLs in TestNoAcknowledgedWriteLostAcrossLeaderKills (3 under -short)")
+
+func connectZK(t *testing.T, hosts string) *zk.Conn {
+	t.Helper()
+	c, ev, err := zk.Connect(strings.Split(hosts, ","), 10*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range ev {
+		}
+	}()
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Writers create nodes through every member while the leader is SIGKILLed
+// and restarted again and again. Every create that was acknowledged must
+// be there afterwards, on every member, and once the ensemble is stopped
+// every member's data dir must hold the same tree and sessions (zkx dump).
+func TestNoAcknowledgedWriteLostAcrossLeaderKills(t *testing.T) {
+	kills := *leaderKills
+	if testing.Short() {
+		kills = min(kills, 3)
+	}
+	e := harness.StartEnsemble(t, harness.EnsembleOptions{Members: 3})
+	admin := connectZK(t, e.ConnectString())
+	if _, err := admin.Create("/acked", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+
+	var (
+		mu      sync.Mutex
+		acked   = map[string]bool{}
+		unknown int
+	)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var clients []*zk.Conn
+	for w := range 4 {
+		c := connectZK(t, e.ConnectString())
+		clients = append(clients, c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p := fmt.Sprintf("/acked/w%d-%06d", w, n)
+				_, err := c.Create(p, []byte(p), 0, zk.WorldACL(zk.PermAll))
+				mu.Lock()
+				if err == nil {
+					acked[p] = true
+				} else {
+					unknown++
+				}
+				mu.Unlock()
+				if err != nil {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	for i := range kills {
+		leader := e.Leader(t, 30*time.Second)
+		time.Sleep(time.Duration(200+rng.Intn(600)) * time.Millisecond)
+		e.Kill(leader)
+		e.Leader(t, 30*time.Second)
+		e.Restart(t, leader)
+		mu.Lock()
+		t.Logf("kill %d: member %d; %d creates acknowledged so far", i+1, leader.ID, len(acked))
+		mu.Unlock()
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	for _, c := range clients {
+		c.Close()
+	}
+	t.Logf("%d leader kills: %d creates acknowledged, %d with an unknown outcome", kills, len(acked), unknown)
+	if len(acked) == 0 {
+		t.Fatal("no create was acknowledged")
+	}
+
+	// Every member has every acknowledged create.
+	for _, m := range e.Members() {
+		c := connectZK(t, m.ClientAddr)
+		if _, err := c.Sync("/acked"); err != nil {
+			t.Fatalf("sync on member %d: %v", m.ID, err)
+		}
+		children, _, err := c.Children("/acked")
+		if err != nil {
+			t.Fatalf("member %d: %v", m.ID, err)
+		}
+		have := map[string]bool{}
+		for _, ch := range children {
+			have["/acked/"+ch] = true
+		}
+		var lost []string
+		for p := range acked {
+			if !have[p] {
+				lost = append(lost, p)
+			}
+		}
+		sort.Strings(lost)
+		if len(lost) > 0 {
+			t.Errorf("member %d lost %d acknowledged creates, e.g. %v", m.ID, len(lost), lost[:min(5, len(lost))])
+		}
+		c.Close()
+	}
+	admin.Close()
+
+	// Once every member has applied the same zxid, stop them all and
+	// compare their data dirs.
+	e.WaitFor(t, 30*time.Second, func() error {
+		var zxids []string
+		for _, m := range e.Members() {
+			out, err := harness.FourLetterWord(m.ClientAddr, "srvr", time.Second)
+			if err != nil {
+				return err
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if z, ok := strings.CutPrefix(l, "Zxid: "); ok {
+					zxids = append(zxids, z)
+				}
+			}
+		}
+		for _, z := range zxids {
+			if z != zxids[0] {
+				return fmt.Errorf("members at zxids %v", zxids)
+			}
+		}
+		return nil
+	})
+	e.StopAll()
+	var first string
+	for i, m := range e.Members() {
+		d := e.Dump(t, m)
+		if i == 0 {
+			first = d
+			continue
+		}
+		if d != first {
+			t.Errorf("member %d's data dir differs from member %d's:\n%s", m.ID, e.Members()[0].ID, firstDiff(first, d))
+		}
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range max(len(al), len(bl)) {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, x, y)
+		}
+	}
+	return "(equal)"
+}
