@@ -26,6 +26,8 @@ type EnsembleOptions struct {
 	ApplyDelay time.Duration
 	// Extra is appended to every member's YAML configuration.
 	Extra string
+	// ExtraFor, when set, is appended to member m's configuration too.
+	ExtraFor func(m *Member) string
 	// StartTimeout bounds the wait for the ensemble to elect a leader and
 	// serve. Default 60 s.
 	StartTimeout time.Duration
@@ -165,6 +167,9 @@ func (e *Ensemble) config(m *Member) string {
 		fmt.Fprintf(&b, "    - {id: %d, raft: %q, client: %q, role: %s}\n", o.ID, o.RaftAddr, o.ClientAddr, role)
 	}
 	b.WriteString(e.opts.Extra)
+	if e.opts.ExtraFor != nil {
+		b.WriteString(e.opts.ExtraFor(m))
+	}
 	return b.String()
 }
 
