@@ -2,6 +2,7 @@ package ensemble
 
 import (
 	"encoding/binary"
+	"maps"
 	"errors"
 	"fmt"
 	"io"
@@ -244,12 +245,18 @@ type Node struct {
 	mmu     sync.Mutex
 	clients map[int]string
 
+	// Peers that stopped answering the leader's heartbeats, and when they
+	// last did (raft's FailedHeartbeatObservation), for mntr.
+	pmu     sync.Mutex
+	failing map[string]time.Time
+
 	lastProposalSize atomic.Int64
 	proposals        atomic.Int64
 	forwarded        atomic.Int64
 	failed           atomic.Int64
 
-	delay *delayQueue
+	delay    *delayQueue
+	observer *raft.Observer
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -266,6 +273,7 @@ func New(opts Options) (*Node, error) {
 		byRaft:  map[string]Member{},
 		touched: map[int64]int32{},
 		clients: map[int]string{},
+		failing: map[string]time.Time{},
 		stop:    make(chan struct{}),
 	}
 	for _, m := range opts.Members {
@@ -369,7 +377,17 @@ func (n *Node) Start(sm StateMachine) error {
 		return fmt.Errorf("ensemble: start raft: %w", err)
 	}
 	n.raft = r
-	n.wg.Add(3)
+	obs := make(chan raft.Observation, 64)
+	n.observer = raft.NewObserver(obs, false, func(o *raft.Observation) bool {
+		switch o.Data.(type) {
+		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
+			return true
+		}
+		return false
+	})
+	r.RegisterObserver(n.observer)
+	n.wg.Add(4)
+	go n.watchPeers(obs)
 	go n.leadershipLoop()
 	go n.proposeLoop()
 	go n.touchLoop()
@@ -407,6 +425,7 @@ func (n *Node) Shutdown() error {
 	n.qmu.Unlock()
 	var err error
 	if n.raft != nil {
+		n.raft.DeregisterObserver(n.observer)
 		err = n.raft.Shutdown().Error()
 	}
 	n.fwd.closeConn(ErrShutdown, n)
@@ -449,6 +468,9 @@ func (n *Node) leadershipLoop() {
 			if n.delay != nil {
 				n.delay.drain()
 			}
+			n.pmu.Lock()
+			clear(n.failing) // a former leadership's observations
+			n.pmu.Unlock()
 			last := n.sm.LastZxid()
 			n.smu.Lock()
 			n.epoch = max(last>>32+1, n.epoch+1)
@@ -552,23 +574,44 @@ func (n *Node) Monitor(add func(key string, value any)) {
 		return
 	}
 	if role == "leader" {
-		learners, voters := 0, 0
+		learners, syncedVoters, syncedObservers := 0, 0, 0
+		n.pmu.Lock()
+		failing := maps.Clone(n.failing)
+		n.pmu.Unlock()
+		var peers []string
 		if f := n.raft.GetConfiguration(); f.Error() == nil {
 			for _, s := range f.Configuration().Servers {
 				if string(s.ID) == strconv.Itoa(n.self.ID) {
 					continue
 				}
 				learners++
+				peers = append(peers, string(s.ID))
+				if _, bad := failing[string(s.ID)]; bad {
+					continue
+				}
 				if s.Suffrage == raft.Voter {
-					voters++
+					syncedVoters++
+				} else {
+					syncedObservers++
 				}
 			}
 		}
+		// Per peer: 0 while it answers heartbeats, else the milliseconds
+		// since it last did.
+		defer func() {
+			for _, id := range peers {
+				ms := int64(0)
+				if at, bad := failing[id]; bad {
+					ms = time.Since(at).Milliseconds()
+				}
+				add("zkx_raft_peer_"+id+"_last_contact_ms", ms)
+			}
+		}()
 		add("zk_learners", learners)
 		add("zk_followers", learners)
-		add("zk_synced_followers", voters)
-		add("zk_synced_non_voting_followers", learners-voters)
-		add("zk_synced_observers", learners-voters)
+		add("zk_synced_followers", syncedVoters)
+		add("zk_synced_non_voting_followers", syncedObservers)
+		add("zk_synced_observers", syncedObservers)
 		add("zk_pending_syncs", 0)
 		add("zk_last_proposal_size", n.lastProposalSize.Load())
 	}
@@ -596,6 +639,28 @@ func (n *Node) Monitor(add func(key string, value any)) {
 	add("zkx_ensemble_proposals", n.proposals.Load())
 	add("zkx_ensemble_forwarded", n.forwarded.Load())
 	add("zkx_ensemble_proposals_failed", n.failed.Load())
+}
+
+// watchPeers keeps the set of peers that fail the leader's heartbeats.
+func (n *Node) watchPeers(obs <-chan raft.Observation) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case o := <-obs:
+			n.pmu.Lock()
+			switch d := o.Data.(type) {
+			case raft.FailedHeartbeatObservation:
+				if _, ok := n.failing[string(d.PeerID)]; !ok {
+					n.failing[string(d.PeerID)] = d.LastContact
+				}
+			case raft.ResumedHeartbeatObservation:
+				delete(n.failing, string(d.PeerID))
+			}
+			n.pmu.Unlock()
+		}
+	}
 }
 
 // leaderAddr is the raft address of the current leader, "" when unknown.

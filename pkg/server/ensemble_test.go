@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -522,4 +523,45 @@ func TestEnsembleExpiresSessionsOfADeadMember(t *testing.T) {
 	if _, code := statOn(t, lc, "/lease"); code != proto.CodeNoNode {
 		t.Errorf("leader still has the ephemeral: %s", proto.CodeName(code))
 	}
+}
+
+// The leader's mntr counts synced followers from raft's heartbeats, and
+// names a follower that stopped answering with the time since it last did.
+func TestEnsembleMonitorSeesAFollowerGo(t *testing.T) {
+	ms := startEnsemble(t, 3)
+	leader := leaderOf(t, ms)
+	mntr := func() map[string]string {
+		out := map[string]string{}
+		for _, l := range strings.Split(fourLetter(t, leader.s.Addr().String(), "mntr"), "\n") {
+			if k, v, ok := strings.Cut(l, "\t"); ok {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	m := mntr()
+	if m["zk_server_state"] != "leader" || m["zk_synced_followers"] != "2" || m["zk_followers"] != "2" {
+		t.Fatalf("leader's mntr: state %q, synced followers %q, followers %q", m["zk_server_state"], m["zk_synced_followers"], m["zk_followers"])
+	}
+	var gone *member
+	for _, x := range ms {
+		if x != leader {
+			gone = x
+			break
+		}
+	}
+	key := fmt.Sprintf("zkx_raft_peer_%d_last_contact_ms", gone.node.ID())
+	if m[key] != "0" {
+		t.Fatalf("%s = %q for a live follower, want 0", key, m[key])
+	}
+	gone.stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		m = mntr()
+		if m["zk_synced_followers"] == "1" && m[key] != "0" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("after a follower stopped: synced followers %q, %s = %q", m["zk_synced_followers"], key, m[key])
 }
