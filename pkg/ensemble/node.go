@@ -2,11 +2,11 @@ package ensemble
 
 import (
 	"encoding/binary"
-	"maps"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
