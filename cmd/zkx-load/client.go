@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -17,15 +18,27 @@ type client struct {
 	br  *bufio.Reader
 	bw  *bufio.Writer
 	xid int32
+	// zxid is the last zxid a reply carried, for a reconnect that keeps
+	// the session (lastZxidSeen).
+	zxid int64
+	// sess is the session this connection runs, as the server granted it.
+	sess proto.ConnectResponse
 }
 
 func dial(addr string) (*client, error) {
+	return dialSession(addr, proto.ConnectRequest{TimeOut: 30000, Passwd: make([]byte, 16), HasReadOnly: true})
+}
+
+// dialSession connects with the given handshake: SessionID 0 asks for a
+// new session, a granted session's id and password (and the last zxid the
+// client saw) re-attach to it. ReadOnly stays false: a member that is not
+// in a quorum must refuse the client, not serve it read-only.
+func dialSession(addr string, req proto.ConnectRequest) (*client, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	c := &client{nc: nc, br: bufio.NewReaderSize(nc, 1<<20), bw: bufio.NewWriterSize(nc, 1<<16)}
-	req := proto.ConnectRequest{TimeOut: 30000, Passwd: make([]byte, 16), HasReadOnly: true}
+	c := &client{nc: nc, br: bufio.NewReaderSize(nc, 1<<20), bw: bufio.NewWriterSize(nc, 1<<16), zxid: req.LastZxidSeen}
 	b, _ := proto.AppendFrame(nil, req.Encode)
 	if _, err := nc.Write(b); err != nil {
 		nc.Close()
@@ -40,13 +53,31 @@ func dial(addr string) (*client, error) {
 	var resp proto.ConnectResponse
 	if err := resp.Decode(proto.NewDecoder(payload)); err != nil || resp.TimeOut <= 0 {
 		nc.Close()
+		if err == nil && req.SessionID != 0 {
+			return nil, errSessionExpired
+		}
 		return nil, fmt.Errorf("handshake refused: %v", err)
 	}
 	nc.SetReadDeadline(time.Time{})
+	c.sess = resp
 	return c, nil
 }
 
+// errSessionExpired: the server refused to re-attach the session.
+var errSessionExpired = errors.New("session expired")
+
 func (c *client) close() { c.nc.Close() }
+
+// closeSession ends the session (so that it does not linger until it
+// expires) and closes the connection, waiting at most a second.
+func (c *client) closeSession() {
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	if c.send(proto.OpCloseSession, nil) == nil && c.bw.Flush() == nil {
+		c.nc.SetReadDeadline(time.Now().Add(time.Second))
+		proto.ReadFrame(c.br, 16<<20, nil)
+	}
+	c.nc.Close()
+}
 
 func (c *client) send(op int32, body proto.Encodable) error {
 	c.xid++
@@ -73,6 +104,9 @@ func (c *client) recv() (int32, []byte, error) {
 		}
 		if h.Xid == proto.XidNotification {
 			continue
+		}
+		if h.Zxid > c.zxid {
+			c.zxid = h.Zxid
 		}
 		return h.Err, payload[16:], nil
 	}

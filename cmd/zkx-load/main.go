@@ -15,10 +15,25 @@
 //     minutes apart;
 //   - restart: time to serve again and RSS with many znodes.
 //
+// With --ensemble it measures replicated ensembles instead: a 3-member zkx
+// ensemble (raft, badger with sync) against a 3-server ZooKeeper ensemble,
+// both on loopback, one at a time, interleaved over --rounds:
+//
+//   - durable write throughput and latency: C clients each doing
+//     synchronous setData on its own node, the clients spread round-robin
+//     over the members, at each value of C (--writers);
+//   - read throughput: --readers clients doing getData, spread the same way;
+//   - leader failover: a client with every member in its connect string
+//     writes in a loop, the leader is killed with SIGKILL, and the time
+//     from the kill to the client's first successful write is measured
+//     (--failovers kills per round; the member is started again after each).
+//
 // Usage:
 //
 //	go build -o /tmp/zkx ./cmd/zkx
 //	go run ./cmd/zkx-load --zkx /tmp/zkx --watches 1000000 --out docs/benchmarks-run.md
+//	go run ./cmd/zkx-load --zkx /tmp/zkx --ensemble --duration 5s --rounds 3
+//	go run ./cmd/zkx-load --zkx /tmp/zkx --ensemble --duration 2s --rounds 1   # smoke check, about a minute
 //
 // It needs Debian's zookeeper package (scripts/install-test-deps.sh) and a
 // JDK (jcmd). Both servers listen on loopback only.
@@ -56,10 +71,16 @@ func main() {
 		duration = flag.Duration("duration", 10*time.Second, "length of each write run")
 		znodes   = flag.Int("znodes", 0, "znodes to create before measuring restart time and RSS (0 skips it; zkx runs badger-sync)")
 		out      = flag.String("out", "", "also write the report to this file")
-		warmup   = flag.Duration("warmup", 3*time.Second, "writes with 16 clients on each fresh server before the write test is measured")
+		warmup   = flag.Duration("warmup", 3*time.Second, "writes with 16 clients on each fresh server before the write test is measured (with --ensemble, then as long of reads by --readers clients)")
 		rounds   = flag.Int("rounds", 1, "times each server is measured in the write test, interleaved; the report gives medians")
+		ens      = flag.Bool("ensemble", false, "measure a 3-member zkx ensemble against a 3-server ZooKeeper ensemble instead (uses --writers, --duration, --warmup, --rounds, --readers, --failovers)")
+		readers  = flag.Int("readers", 16, "with --ensemble: clients in the read test (0 skips it)")
+		failover = flag.Int("failovers", 2, "with --ensemble: leader kills per ensemble per round (0 skips the failover test)")
+		systems  = flag.String("systems", "zkx,zookeeper", "with --ensemble: the ensembles to measure (for diagnosis; the report's ratios need both)")
+		keep     = flag.Bool("keep-dirs", false, "with --ensemble: keep each ensemble's directory (configurations, data, logs) and print its path")
 	)
 	flag.Parse()
+	cleanupOnSignal()
 	if *zkxBin == "" {
 		fmt.Fprintln(os.Stderr, "zkx-load: --zkx is required")
 		os.Exit(2)
@@ -91,7 +112,35 @@ func main() {
 	}
 	fatal := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "zkx-load: "+format+"\n", args...)
+		cleanupAll()
 		os.Exit(1)
+	}
+	if *ens {
+		if *readers < 0 || *failover < 0 {
+			fatal("--readers and --failovers must not be negative")
+		}
+		keepDirs = *keep
+		o := ensembleOptions{clients: clients, readers: *readers, duration: *duration, warmup: *warmup, failovers: *failover}
+		var kinds []string
+		for _, f := range strings.Split(*systems, ",") {
+			switch f = strings.TrimSpace(f); f {
+			case "zkx", "zookeeper":
+				kinds = append(kinds, f)
+			default:
+				fatal("unknown --systems entry %q (zkx, zookeeper)", f)
+			}
+		}
+		text, err := runEnsembles(*zkxBin, o, *rounds, kinds)
+		if err != nil {
+			fatal("%v", err)
+		}
+		fmt.Print(text)
+		if *out != "" {
+			if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
+				fatal("%v", err)
+			}
+		}
+		return
 	}
 	r := &report{watches: *watches, duration: *duration, clients: clients, znodes: *znodes, rounds: *rounds, warmup: *warmup}
 

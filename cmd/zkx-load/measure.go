@@ -119,9 +119,16 @@ func watchMemory(s *server, n, conns int, persistentWatch bool) (float64, float6
 // writes runs n clients, each doing synchronous setData on its own node
 // for d, and returns the throughput and latency percentiles.
 func writes(s *server, n int, d time.Duration) (writeResult, error) {
+	return runClients(func(int) string { return s.addr }, n, d, false)
+}
+
+// runClients runs n clients, client i connected to addr(i), each doing
+// synchronous setData (or, with read set, getData) on its own node for d,
+// and returns the throughput and latency percentiles.
+func runClients(addr func(i int) string, n int, d time.Duration, read bool) (writeResult, error) {
 	cs := make([]*client, n)
 	for i := range cs {
-		c, err := dial(s.addr)
+		c, err := dial(addr(i))
 		if err != nil {
 			return writeResult{}, err
 		}
@@ -133,6 +140,14 @@ func writes(s *server, n int, d time.Duration) (writeResult, error) {
 		}
 	}
 	data := []byte(strings.Repeat("v", 100))
+	if read {
+		// Every read returns a 100-byte value, as the writes leave it.
+		for i, c := range cs {
+			if code, err := c.call(proto.OpSetData, &proto.SetDataRequest{Path: fmt.Sprintf("/bench-%d", i), Data: data, Version: -1}); err != nil || code != 0 {
+				return writeResult{}, fmt.Errorf("setData /bench-%d: %v %s", i, err, proto.CodeName(code))
+			}
+		}
+	}
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -144,12 +159,16 @@ func writes(s *server, n int, d time.Duration) (writeResult, error) {
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
-			req := &proto.SetDataRequest{Path: fmt.Sprintf("/bench-%d", i), Data: data, Version: -1}
+			path := fmt.Sprintf("/bench-%d", i)
+			op, req := proto.OpSetData, proto.Encodable(&proto.SetDataRequest{Path: path, Data: data, Version: -1})
+			if read {
+				op, req = proto.OpGetData, &proto.GetDataRequest{Path: path}
+			}
 			for time.Now().Before(stop) {
 				t0 := time.Now()
-				code, err := c.call(proto.OpSetData, req)
+				code, err := c.call(op, req)
 				if err != nil || code != 0 {
-					errs <- fmt.Errorf("setData: %v %s", err, proto.CodeName(code))
+					errs <- fmt.Errorf("%s: %v %s", proto.OpName(op), err, proto.CodeName(code))
 					return
 				}
 				mine = append(mine, time.Since(t0))

@@ -29,8 +29,9 @@ func (s *server) stop() {
 	if s.cmd.Process != nil {
 		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		s.cmd.Wait()
+		untrackProc(s.cmd.Process.Pid)
 	}
-	os.RemoveAll(s.dir)
+	removeDir(s.dir)
 }
 
 func freeAddr() (string, error) {
@@ -52,6 +53,7 @@ func launch(kind, addr, dir string, cmd *exec.Cmd) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	trackProc(cmd.Process.Pid)
 	s := &server{kind: kind, addr: addr, cmd: cmd, dir: dir, argv: cmd.Args, env: cmd.Env}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -75,7 +77,7 @@ func startZkx(bin, storage string, sync, forMemory bool) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "zkx-load-zkx-")
+	dir, err := mkdirTemp("zkx-load-zkx-")
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +97,7 @@ func startZooKeeper() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "zkx-load-zk-")
+	dir, err := mkdirTemp("zkx-load-zk-")
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +179,7 @@ func (s *server) restart() (time.Duration, error) {
 		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
+	untrackProc(s.cmd.Process.Pid)
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Env = s.env
 	start := time.Now()
