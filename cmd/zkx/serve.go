@@ -41,6 +41,14 @@ func (a *app) serve(args []string) int {
 		defer stop()
 	}
 
+	if cfg.Ensemble.Enabled() && cfg.Storage.Sync {
+		// The raft log is synced before an entry is acknowledged, and a
+		// member rebuilds its tree from the raft snapshot and log: syncing
+		// the tree's own storage too would put one more disk sync in
+		// series on every write.
+		logger.Info("ensemble member: storage.sync is off for the tree's storage; the raft log carries durability")
+		cfg.Storage.Sync = false
+	}
 	backend, err := openBackend(cfg.Storage, logger)
 	if err != nil {
 		logger.Error("cannot open storage", "backend", cfg.Storage.Backend, "err", err)

@@ -199,12 +199,12 @@ func Default() Config {
 			HealthInterval:   30 * time.Second,
 			RetryFailedAfter: 5 * time.Minute,
 		},
-		// Standalone unless members are listed. The timeouts are
-		// hashicorp/raft's defaults, tuned for a LAN; see config.yaml.
+		// Standalone unless members are listed. The timeouts are for a
+		// LAN; see config.yaml.
 		Ensemble: Ensemble{
-			HeartbeatTimeout:   time.Second,
-			ElectionTimeout:    time.Second,
-			LeaderLeaseTimeout: 500 * time.Millisecond,
+			HeartbeatTimeout:   500 * time.Millisecond,
+			ElectionTimeout:    500 * time.Millisecond,
+			LeaderLeaseTimeout: 250 * time.Millisecond,
 			CommitTimeout:      2 * time.Millisecond,
 			SnapshotThreshold:  16384,
 			SnapshotInterval:   2 * time.Minute,

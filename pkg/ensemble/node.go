@@ -59,10 +59,10 @@ type Options struct {
 
 	// HeartbeatTimeout and ElectionTimeout: how long a follower waits
 	// without hearing from a leader before it stands for election.
-	// Default 1s each (hashicorp/raft's).
+	// Default 500ms each.
 	HeartbeatTimeout, ElectionTimeout time.Duration
 	// LeaderLeaseTimeout: a leader that has not reached a quorum for this
-	// long steps down. Default 500ms.
+	// long steps down. Default 250ms.
 	LeaderLeaseTimeout time.Duration
 	// CommitTimeout: the longest a follower waits to learn that an entry
 	// is committed when no newer entry follows it. It bounds the apply lag
@@ -98,13 +98,13 @@ func (o *Options) setDefaults() error {
 		o.Logger = slog.Default()
 	}
 	if o.HeartbeatTimeout <= 0 {
-		o.HeartbeatTimeout = time.Second
+		o.HeartbeatTimeout = 500 * time.Millisecond
 	}
 	if o.ElectionTimeout <= 0 {
-		o.ElectionTimeout = time.Second
+		o.ElectionTimeout = 500 * time.Millisecond
 	}
 	if o.LeaderLeaseTimeout <= 0 {
-		o.LeaderLeaseTimeout = 500 * time.Millisecond
+		o.LeaderLeaseTimeout = 250 * time.Millisecond
 	}
 	if o.LeaderLeaseTimeout > o.HeartbeatTimeout {
 		o.LeaderLeaseTimeout = o.HeartbeatTimeout

@@ -119,23 +119,51 @@ func (n *Node) proposeLoop() {
 			return
 		}
 		for _, p := range items {
-			if f, ok := n.appendLocal(p); ok {
-				waits <- applyWait{f: f, p: p}
-				continue
-			}
-			if p.done != nil {
-				// Forwarded to us, but we do not lead: the sender retries
-				// nothing, its client reconnects.
-				n.fail(p, ErrNoLeader)
-				continue
-			}
-			if err := n.fwd.send(n, p); err != nil {
-				n.fail(p, err)
-			}
+			n.dispatch(p, waits)
 		}
 		n.fwd.flush(n)
 	}
 }
+
+// dispatch appends p here if this member leads, or forwards it to the
+// leader. An entry that could not be sent anywhere yet (no leader while an
+// election runs, a leader that is gone and not yet replaced) waits, up to
+// ProposeTimeout: it was never sent, so sending it to the next leader
+// cannot apply it twice, and its client sees a slow write rather than a
+// lost connection.
+func (n *Node) dispatch(p proposal, waits chan<- applyWait) {
+	deadline := time.Now().Add(n.opts.ProposeTimeout)
+	for {
+		if f, ok := n.appendLocal(p); ok {
+			waits <- applyWait{f: f, p: p}
+			return
+		}
+		if p.done != nil {
+			// Forwarded to us, but we do not lead: the member that sent
+			// it closes its client's connection.
+			n.fail(p, ErrNoLeader)
+			return
+		}
+		err := n.fwd.send(n, p)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errNotSent) || time.Now().After(deadline) {
+			n.fail(p, err)
+			return
+		}
+		select {
+		case <-n.stop:
+			n.fail(p, ErrShutdown)
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// errNotSent marks a forwarding failure that happened before the entry
+// left this member: it may be sent again.
+var errNotSent = errors.New("ensemble: not sent")
 
 // appendLocal appends p on this member if it leads, waiting out the
 // barrier of a leader that has just been elected.
@@ -157,25 +185,6 @@ func (n *Node) appendLocal(p proposal) (raft.ApplyFuture, bool) {
 		case <-n.stop:
 			return nil, false
 		case <-time.After(2 * time.Millisecond):
-		}
-	}
-}
-
-// waitLeader returns the leader's raft address, waiting up to the propose
-// timeout while an election is under way.
-func (n *Node) waitLeader() (string, error) {
-	deadline := time.Now().Add(n.opts.ProposeTimeout)
-	for {
-		if a := n.leaderAddr(); a != "" {
-			return a, nil
-		}
-		if time.Now().After(deadline) {
-			return "", ErrNoLeader
-		}
-		select {
-		case <-n.stop:
-			return "", ErrShutdown
-		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
@@ -242,9 +251,9 @@ type fwdClient struct {
 // connect returns a stream to the current leader, replacing one to a
 // former leader. Callers hold f.mu.
 func (f *fwdClient) connect(n *Node) error {
-	leader, err := n.waitLeader()
-	if err != nil {
-		return err
+	leader := n.leaderAddr()
+	if leader == "" {
+		return ErrNoLeader
 	}
 	if f.conn != nil && f.leader == leader {
 		return nil
@@ -276,7 +285,7 @@ func (f *fwdClient) send(n *Node, p proposal) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.connect(n); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errNotSent, err)
 	}
 	f.nextID++
 	id := f.nextID
