@@ -123,11 +123,11 @@ func StartEnsemble(t testing.TB, opts EnsembleOptions) *Ensemble {
 		}
 	}
 	for _, m := range e.members {
-		e.start(m)
+		e.start(t, m)
 	}
 	deadline := time.Now().Add(opts.StartTimeout)
 	for _, m := range e.members {
-		e.waitServing(m, time.Until(deadline))
+		e.waitServing(t, m, time.Until(deadline))
 	}
 	e.Leader(t, time.Until(deadline))
 	return e
@@ -173,8 +173,8 @@ func (e *Ensemble) config(m *Member) string {
 	return b.String()
 }
 
-func (e *Ensemble) start(m *Member) {
-	e.t.Helper()
+func (e *Ensemble) start(t testing.TB, m *Member) {
+	t.Helper()
 	m.mu.Lock()
 	m.run++
 	logPath := filepath.Join(e.dir, fmt.Sprintf("m%d-%d.log", m.ID, m.run))
@@ -183,7 +183,7 @@ func (e *Ensemble) start(m *Member) {
 	cmd.Dir = e.dir
 	s, err := startProcess("zkx", m.ClientAddr, logPath, cmd)
 	if err != nil {
-		e.t.Fatalf("harness: start member %d: %v", m.ID, err)
+		t.Fatalf("harness: start member %d: %v", m.ID, err)
 	}
 	registerCleanup(e.t, s)
 	m.mu.Lock()
@@ -193,11 +193,11 @@ func (e *Ensemble) start(m *Member) {
 
 // waitServing waits until m answers a session handshake: it runs and is in
 // a quorum.
-func (e *Ensemble) waitServing(m *Member, timeout time.Duration) {
-	e.t.Helper()
+func (e *Ensemble) waitServing(t testing.TB, m *Member, timeout time.Duration) {
+	t.Helper()
 	s := m.Server()
 	if err := s.awaitReady(timeout, func() error { return Handshake(m.ClientAddr, 2*time.Second) }); err != nil {
-		e.t.Fatalf("harness: member %d does not serve: %v\nlast lines of its log:\n%s", m.ID, err, s.LogTail(60))
+		t.Fatalf("harness: member %d does not serve: %v\nlast lines of its log:\n%s", m.ID, err, s.LogTail(60))
 	}
 }
 
@@ -278,10 +278,19 @@ func (e *Ensemble) Stop(m *Member) {
 	}
 }
 
-// StopAll shuts every member down cleanly.
+// StopAll shuts every member down cleanly, the leader last, so no
+// election starts while the others stop.
 func (e *Ensemble) StopAll() {
+	var leader *Member
 	for _, m := range e.members {
+		if e.Mode(m) == "leader" {
+			leader = m
+			continue
+		}
 		e.Stop(m)
+	}
+	if leader != nil {
+		e.Stop(leader)
 	}
 }
 
@@ -292,22 +301,23 @@ func (e *Ensemble) Restart(t testing.TB, m *Member) {
 	if s := m.Server(); s != nil && !s.Exited() {
 		t.Fatalf("harness: restart of member %d, which is still running", m.ID)
 	}
-	e.start(m)
-	e.waitServing(m, 60*time.Second)
+	e.start(t, m)
+	e.waitServing(t, m, e.opts.StartTimeout)
 }
 
-// Pause stops m with SIGSTOP: to the others it looks like a member cut
-// off by the network, and it serves no one.
+// Pause stops m's process group (zkx and its plugins) with SIGSTOP: to
+// the others it looks like a member cut off by the network, and it serves
+// no one.
 func (e *Ensemble) Pause(m *Member) {
 	if s := m.Server(); s != nil {
-		_ = syscall.Kill(s.cmd.Process.Pid, syscall.SIGSTOP)
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGSTOP)
 	}
 }
 
 // Resume continues a paused member.
 func (e *Ensemble) Resume(m *Member) {
 	if s := m.Server(); s != nil {
-		_ = syscall.Kill(s.cmd.Process.Pid, syscall.SIGCONT)
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGCONT)
 	}
 }
 
