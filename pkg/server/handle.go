@@ -716,6 +716,9 @@ func (s *Server) opSetWatches(r *request) error {
 	for _, p := range sw.PersistentRecursiveWatches {
 		s.persist.Add(p, c.id, persistent.Recursive)
 	}
+	s.log.Debug("watches re-armed", "session", hex64(r.sess.id), "relative_zxid", hex64(sw.RelativeZxid),
+		"data", len(sw.DataWatches), "exist", len(sw.ExistWatches), "child", len(sw.ChildWatches),
+		"persistent", len(sw.PersistentWatches), "recursive", len(sw.PersistentRecursiveWatches), "fired_at_once", len(r.out))
 	return nil
 }
 
