@@ -110,7 +110,7 @@ func (a *app) serve(args []string) int {
 			return 1
 		}
 		// Stopped before the server: nothing is applied to a server that
-		// is shutting down, and a leader hands over first.
+		// is shutting down.
 		defer func() {
 			if err := node.Shutdown(); err != nil {
 				logger.Error("ensemble shutdown", "err", err)
