@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,7 +167,7 @@ func convert(t reflect.Type, raw any) (reflect.Value, error) {
 		n, err := toNotifiers(raw)
 		return reflect.ValueOf(n), err
 	case t == membersType:
-		m, err := toMembers(raw)
+		m, err := toMappings[Member]("ensemble.members", raw)
 		return reflect.ValueOf(m), err
 	case t == durationType:
 		d, err := toDuration(raw)
@@ -378,4 +380,62 @@ func (c Config) flat() map[string]any {
 		}
 	}
 	return m
+}
+
+// toMappings decodes a YAML list of mappings (the notifiers list,
+// ensemble.members) into []T: each mapping's keys name T's fields by their
+// koanf tags, and each value is converted as a scalar key's would be. key
+// names the list in error messages. A list has no environment or flag
+// form. An empty list is nil, the default.
+func toMappings[T any](key string, raw any) ([]T, error) {
+	list, ok := raw.([]any)
+	if !ok {
+		if _, isString := raw.(string); isString {
+			return nil, fmt.Errorf("set %s in the configuration file; it has no environment or flag form", key)
+		}
+		return nil, fmt.Errorf("want a list of mappings, got %s", describe(raw))
+	}
+	t := reflect.TypeFor[T]()
+	fields := make(map[string]int, t.NumField())
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag.Get("koanf")
+		fields[tag] = i
+		names = append(names, tag)
+	}
+	out := make([]T, 0, len(list))
+	var errs []error
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			errs = append(errs, fmt.Errorf("item %d: want a mapping of %s, got %s", i, strings.Join(names, ", "), describe(item)))
+			continue
+		}
+		var v T
+		dst := reflect.ValueOf(&v).Elem()
+		for k, val := range m {
+			idx, ok := fields[k]
+			if !ok {
+				errs = append(errs, fmt.Errorf("item %d: unknown key %q%s", i, k, suggest(k, slices.Clone(names))))
+				continue
+			}
+			if val == nil {
+				continue
+			}
+			cv, err := convert(dst.Field(idx).Type(), val)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("item %d: %s: %v", i, k, err))
+				continue
+			}
+			dst.Field(idx).Set(cv)
+		}
+		out = append(out, v)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }

@@ -1,11 +1,9 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"reflect"
-	"slices"
 	"time"
 )
 
@@ -64,61 +62,6 @@ func (e Ensemble) Self() (Member, bool) {
 }
 
 var membersType = reflect.TypeFor[[]Member]()
-
-var memberKeys = func() map[string]int {
-	m := map[string]int{}
-	t := reflect.TypeFor[Member]()
-	for i := range t.NumField() {
-		m[t.Field(i).Tag.Get("koanf")] = i
-	}
-	return m
-}()
-
-// toMembers decodes ensemble.members from YAML.
-func toMembers(raw any) ([]Member, error) {
-	list, ok := raw.([]any)
-	if !ok {
-		if _, isString := raw.(string); isString {
-			return nil, errors.New("set ensemble.members in the configuration file; it has no environment or flag form")
-		}
-		return nil, fmt.Errorf("want a list of mappings, got %s", describe(raw))
-	}
-	out := make([]Member, 0, len(list))
-	var errs []error
-	for i, item := range list {
-		m, ok := item.(map[string]any)
-		if !ok {
-			errs = append(errs, fmt.Errorf("item %d: want a mapping {id, raft, client, role}, got %s", i, describe(item)))
-			continue
-		}
-		var mb Member
-		dst := reflect.ValueOf(&mb).Elem()
-		for key, val := range m {
-			idx, ok := memberKeys[key]
-			if !ok {
-				errs = append(errs, fmt.Errorf("item %d: unknown key %q%s", i, key, suggest(key, slices.Collect(mapKeys(memberKeys)))))
-				continue
-			}
-			if val == nil {
-				continue
-			}
-			v, err := convert(dst.Field(idx).Type(), val)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("item %d: %s: %v", i, key, err))
-				continue
-			}
-			dst.Field(idx).Set(v)
-		}
-		out = append(out, mb)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
-}
 
 func flatMembers(ms []Member) []any {
 	out := make([]any, len(ms))

@@ -2,7 +2,6 @@ package config
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -61,82 +60,24 @@ type Notify struct {
 
 var notifiersType = reflect.TypeFor[[]Notifier]()
 
-// notifierKeys lists the keys of a notifiers entry, with their fields.
-var notifierKeys = func() map[string]int {
-	m := map[string]int{}
-	t := reflect.TypeFor[Notifier]()
-	for i := range t.NumField() {
-		m[t.Field(i).Tag.Get("koanf")] = i
-	}
-	return m
-}()
-
 // notifierEvents are the accepted event type names.
 var notifierEvents = []string{"created", "deleted", "data", "children"}
 
 var notifierNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
-// toNotifiers decodes the notifiers list from YAML. It cannot come from
-// the environment or a flag: a list of mappings has no string form.
+// toNotifiers decodes the notifiers list from YAML.
 func toNotifiers(raw any) ([]Notifier, error) {
-	list, ok := raw.([]any)
-	if !ok {
-		if _, isString := raw.(string); isString {
-			return nil, errors.New("set notifiers in the configuration file; it has no environment or flag form")
-		}
-		return nil, fmt.Errorf("want a list of mappings, got %s", describe(raw))
-	}
-	out := make([]Notifier, 0, len(list))
-	var errs []error
-	for i, item := range list {
-		m, ok := item.(map[string]any)
-		if !ok {
-			errs = append(errs, fmt.Errorf("item %d: want a mapping, got %s", i, describe(item)))
-			continue
-		}
-		var n Notifier
-		dst := reflect.ValueOf(&n).Elem()
-		for key, val := range m {
-			idx, ok := notifierKeys[key]
-			if !ok {
-				errs = append(errs, fmt.Errorf("item %d: unknown key %q%s", i, key, suggest(key, slices.Collect(mapKeys(notifierKeys)))))
-				continue
-			}
-			if val == nil {
-				continue
-			}
-			v, err := convert(dst.Field(idx).Type(), val)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("item %d: %s: %v", i, key, err))
-				continue
-			}
-			dst.Field(idx).Set(v)
-		}
-		// An empty list means the default, as an absent one does.
+	out, err := toMappings[Notifier]("notifiers", raw)
+	// An empty list means the default, as an absent one does.
+	for i := range out {
+		n := &out[i]
 		for _, l := range []*[]string{&n.Args, &n.Paths, &n.Events} {
 			if len(*l) == 0 {
 				*l = nil
 			}
 		}
-		out = append(out, n)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if len(out) == 0 {
-		return nil, nil // "notifiers: []" is the default, nil
-	}
-	return out, nil
-}
-
-func mapKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return out, err
 }
 
 // flatNotifiers renders the list for YAML output.
