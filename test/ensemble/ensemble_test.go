@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -143,42 +142,6 @@ func shuffled(e *harness.Ensemble, rng *rand.Rand) []string {
 	hosts := strings.Split(e.ConnectString(), ",")
 	rng.Shuffle(len(hosts), func(i, j int) { hosts[i], hosts[j] = hosts[j], hosts[i] })
 	return hosts
-}
-
-// zxidOf is the last zxid member m applied, from srvr.
-func zxidOf(m *harness.Member) (int64, error) {
-	out, err := harness.FourLetterWord(m.ClientAddr, "srvr", 2*time.Second)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(line, "Zxid: "); ok {
-			return strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(v), "0x"), 16, 64)
-		}
-	}
-	return 0, fmt.Errorf("no Zxid line in srvr of m%d: %q", m.ID, out)
-}
-
-// sameZxid waits until every member has applied the same last zxid, and returns it.
-func sameZxid(t *testing.T, e *harness.Ensemble) int64 {
-	t.Helper()
-	var z int64
-	e.WaitFor(t, waitTimeout, func() error {
-		seen := map[int64][]int{}
-		for _, m := range e.Members() {
-			v, err := zxidOf(m)
-			if err != nil {
-				return err
-			}
-			seen[v] = append(seen[v], m.ID)
-			z = v
-		}
-		if len(seen) != 1 {
-			return fmt.Errorf("members differ in their last zxid (zxid: member ids): %v", seen)
-		}
-		return nil
-	})
-	return z
 }
 
 // syncGet reads path on c after a sync, so that the member has applied every write
@@ -326,45 +289,9 @@ func TestEnsembleLeaderKillKeepsSessionAndEphemeral(t *testing.T) {
 	// members stop.
 	c.Close()
 	back.Close()
-	z := sameZxid(t, e)
-	leader := e.Leader(t, waitTimeout)
-	for _, m := range e.Members() {
-		if m != leader {
-			e.Stop(m)
-		}
-	}
-	e.Stop(leader)
-	dumps := map[int]string{}
-	for _, m := range e.Members() {
-		dumps[m.ID] = e.Dump(t, m)
-	}
-	first := e.Members()[0]
-	want := dumps[first.ID]
+	z, want := e.StopAndCompareDumps(t, waitTimeout)
 	if !strings.Contains(want, `"path":"/data"`) || strings.Contains(want, `"path":"/eph"`) {
-		t.Errorf("dump of m%d lacks /data or still has the closed session's /eph:\n%s", first.ID, want)
-	}
-	for _, m := range e.Members()[1:] {
-		if got := dumps[m.ID]; got != want {
-			t.Errorf("zkx dump of m%d differs from m%d's: %s", m.ID, first.ID, firstDifference(want, got))
-		}
+		t.Errorf("dump lacks /data or still has the closed session's /eph:\n%s", want)
 	}
 	t.Logf("every member stopped at zxid %#x with the same dump (%d lines)", z, strings.Count(want, "\n"))
-}
-
-// firstDifference describes the first line where two dumps differ.
-func firstDifference(a, b string) string {
-	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range max(len(la), len(lb)) {
-		var x, y string
-		if i < len(la) {
-			x = la[i]
-		}
-		if i < len(lb) {
-			y = lb[i]
-		}
-		if x != y {
-			return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, x, y)
-		}
-	}
-	return "(no line differs)"
 }

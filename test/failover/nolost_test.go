@@ -135,55 +135,7 @@ func TestNoAcknowledgedWriteLostAcrossLeaderKills(t *testing.T) {
 
 	// Once every member has applied the same zxid, stop them all and
 	// compare their data dirs.
-	e.WaitFor(t, 30*time.Second, func() error {
-		var zxids []string
-		for _, m := range e.Members() {
-			out, err := harness.FourLetterWord(m.ClientAddr, "srvr", time.Second)
-			if err != nil {
-				return err
-			}
-			for _, l := range strings.Split(out, "\n") {
-				if z, ok := strings.CutPrefix(l, "Zxid: "); ok {
-					zxids = append(zxids, z)
-				}
-			}
-		}
-		for _, z := range zxids {
-			if z != zxids[0] {
-				return fmt.Errorf("members at zxids %v", zxids)
-			}
-		}
-		return nil
-	})
-	e.StopAll()
-	var first string
-	for i, m := range e.Members() {
-		d := e.Dump(t, m)
-		if i == 0 {
-			first = d
-			continue
-		}
-		if d != first {
-			t.Errorf("member %d's data dir differs from member %d's:\n%s", m.ID, e.Members()[0].ID, firstDiff(first, d))
-		}
-	}
-}
-
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range max(len(al), len(bl)) {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, x, y)
-		}
-	}
-	return "(equal)"
+	e.StopAndCompareDumps(t, 30*time.Second)
 }
 
 // A member's tree storage is a copy of what its raft snapshot and log

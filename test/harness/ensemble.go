@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -353,4 +354,77 @@ func (e *Ensemble) WaitFor(t testing.TB, timeout time.Duration, cond func() erro
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Zxid is the last zxid member m applied, from srvr.
+func (e *Ensemble) Zxid(m *Member) (int64, error) {
+	out, err := FourLetterWord(m.ClientAddr, "srvr", 2*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "Zxid: "); ok {
+			return strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(v), "0x"), 16, 64)
+		}
+	}
+	return 0, fmt.Errorf("no Zxid line in srvr of member %d: %q", m.ID, out)
+}
+
+// SameZxid waits until every member has applied the same last zxid, and
+// returns it.
+func (e *Ensemble) SameZxid(t testing.TB, timeout time.Duration) int64 {
+	t.Helper()
+	var z int64
+	e.WaitFor(t, timeout, func() error {
+		seen := map[int64][]int{}
+		for _, m := range e.members {
+			v, err := e.Zxid(m)
+			if err != nil {
+				return err
+			}
+			seen[v] = append(seen[v], m.ID)
+			z = v
+		}
+		if len(seen) != 1 {
+			return fmt.Errorf("members differ in their last zxid (zxid: member ids): %v", seen)
+		}
+		return nil
+	})
+	return z
+}
+
+// StopAndCompareDumps waits until every member has applied the same last
+// zxid, stops them all (the leader last, so no election starts meanwhile),
+// and fails the test unless `zkx dump` of every member's data dir is the
+// same. It returns that zxid and the first member's dump.
+func (e *Ensemble) StopAndCompareDumps(t testing.TB, timeout time.Duration) (int64, string) {
+	t.Helper()
+	z := e.SameZxid(t, timeout)
+	e.StopAll()
+	first := e.members[0]
+	want := e.Dump(t, first)
+	for _, m := range e.members[1:] {
+		if got := e.Dump(t, m); got != want {
+			t.Errorf("zkx dump of member %d differs from member %d's: %s", m.ID, first.ID, firstDifference(want, got))
+		}
+	}
+	return z, want
+}
+
+// firstDifference describes the first line where two dumps differ.
+func firstDifference(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range max(len(la), len(lb)) {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, x, y)
+		}
+	}
+	return "(no line differs)"
 }
