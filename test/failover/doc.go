@@ -16,7 +16,9 @@
 //     network heals it rejoins as a follower with every write made
 //     meanwhile;
 //   - notifier plugins across two leader kills: delivery moves with the
-//     leader, in zxid order, and nothing is lost.
+//     leader, in zxid order, and nothing is lost;
+//   - a 5-member ensemble goes on with its leader and a follower killed,
+//     and a member whose data dir is deleted rebuilds it from raft.
 //
 // The partition test needs root and iptables (scripts/install-test-deps.sh
 // installs it); it only ever drops packets between the ensemble's own

@@ -177,3 +177,45 @@ func TestMemberRebuildsItsTreeFromRaft(t *testing.T) {
 		}
 	}
 }
+
+// A 5-member ensemble keeps serving writes with two members down (the
+// leader among them), and the two catch up when they come back.
+func TestFiveMembersSurviveTwoLosses(t *testing.T) {
+	harness.SkipIfShort(t)
+	e := harness.StartEnsemble(t, harness.EnsembleOptions{Members: 5})
+	c := connectZK(t, e.ConnectString())
+	if _, err := c.Create("/five", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	leader := e.Leader(t, 30*time.Second)
+	follower := e.Followers(t)[0]
+	e.Kill(leader)
+	e.Kill(follower)
+	next := e.Leader(t, 30*time.Second)
+	t.Logf("members %d (leader) and %d killed; member %d leads", leader.ID, follower.ID, next.ID)
+	for i := range 20 {
+		p := fmt.Sprintf("/five/%02d", i)
+		for {
+			_, err := c.Create(p, nil, 0, zk.WorldACL(zk.PermAll))
+			if err == nil || err == zk.ErrNodeExists {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	e.Restart(t, leader)
+	e.Restart(t, follower)
+	for _, m := range []*harness.Member{leader, follower} {
+		mc := connectZK(t, m.ClientAddr)
+		if _, err := mc.Sync("/five"); err != nil {
+			t.Fatal(err)
+		}
+		children, _, err := mc.Children("/five")
+		if err != nil || len(children) != 20 {
+			t.Fatalf("member %d after its restart: %d children, %v; want the 20 made while it was down", m.ID, len(children), err)
+		}
+		mc.Close()
+	}
+	c.Close()
+	e.StopAndCompareDumps(t, 30*time.Second)
+}
