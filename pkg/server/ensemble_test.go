@@ -255,6 +255,34 @@ func TestEnsembleAddsAndRemovesAnObserver(t *testing.T) {
 	if code := c.call(proto.OpCreate, &proto.CreateRequest{Path: "/before", ACL: znode.OpenACLUnsafe}, nil); code != 0 {
 		t.Fatalf("create /before: %s", proto.CodeName(code))
 	}
+	// A writer goes on through a follower while the membership changes:
+	// no write may fail or be lost.
+	var follower0 *member
+	for _, m := range ms {
+		if m != leader {
+			follower0 = m
+			break
+		}
+	}
+	wc := connectRaw(t, follower0.s.Addr().String())
+	stopWriter := make(chan struct{})
+	writerDone := make(chan int)
+	go func() {
+		n := 0
+		defer func() { writerDone <- n }()
+		for {
+			select {
+			case <-stopWriter:
+				return
+			default:
+			}
+			if code := wc.call(proto.OpCreate, &proto.CreateRequest{Path: fmt.Sprintf("/load-%04d", n), ACL: znode.OpenACLUnsafe}, nil); code != 0 {
+				t.Errorf("write %d during the membership change: %s", n, proto.CodeName(code))
+				return
+			}
+			n++
+		}
+	}()
 	members := append([]ensemble.Member(nil), ms[0].node.Members()...)
 	obs := ensemble.Member{ID: 4, Raft: freeAddr(t), Client: "127.0.0.1:30004", Role: ensemble.Observer}
 	members = append(members, obs)
@@ -311,6 +339,19 @@ func TestEnsembleAddsAndRemovesAnObserver(t *testing.T) {
 	if m4.node.Serving() {
 		t.Error("a removed member still serves")
 	}
+	close(stopWriter)
+	written := <-writerDone
+	children, _, code := c.call2Children(t, "/")
+	loads := 0
+	for _, ch := range children {
+		if strings.HasPrefix(ch, "load-") {
+			loads++
+		}
+	}
+	if code != 0 || loads != written || written == 0 {
+		t.Errorf("the leader holds %d of the %d writes acknowledged during the membership change (%s)", loads, written, proto.CodeName(code))
+	}
+	t.Logf("%d writes through a follower while an observer was added and removed", written)
 	if _, err := ensemble.AdminCall(leader.node.Self().Raft, ensemble.AdminRequest{Op: "remove", ID: 9}); err == nil {
 		t.Error("removing a member that is not in the ensemble succeeded")
 	}
