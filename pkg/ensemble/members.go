@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"time"
@@ -57,7 +58,8 @@ func (n *Node) serveAdmin(c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(adminTimeout))
 	var req AdminRequest
-	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
+	// A request is a few hundred bytes; never read more than 64 KiB.
+	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(c, 64<<10))).Decode(&req); err != nil {
 		json.NewEncoder(c).Encode(AdminResponse{Error: "bad request: " + err.Error()})
 		return
 	}
