@@ -18,7 +18,10 @@
 //   - notifier plugins across two leader kills: delivery moves with the
 //     leader, in zxid order, and nothing is lost;
 //   - a 5-member ensemble goes on with its leader and a follower killed,
-//     and a member whose data dir is deleted rebuilds it from raft.
+//     and a member whose data dir is deleted rebuilds it from raft;
+//   - a recursive watch of zkx's Go client moves to another member when
+//     its member is killed, and that member replays the changes made while
+//     the client was away: every change seen once, in zxid order.
 //
 // The partition test needs root and iptables (scripts/install-test-deps.sh
 // installs it); it only ever drops packets between the ensemble's own
