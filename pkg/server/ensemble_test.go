@@ -85,6 +85,16 @@ func startMember(t *testing.T, id int, ms []ensemble.Member, dir string, join bo
 	return m
 }
 
+// followerOf returns a member of ms other than leader.
+func followerOf(ms []*member, leader *member) *member {
+	for _, m := range ms {
+		if m != leader {
+			return m
+		}
+	}
+	return nil
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -208,13 +218,7 @@ func TestEnsembleReplicatesWritesSessionsAndWatches(t *testing.T) {
 func TestEnsembleExpiresSessionsFromForwardedTouches(t *testing.T) {
 	ms := startEnsemble(t, 3)
 	leader := leaderOf(t, ms)
-	var follower *member
-	for _, m := range ms {
-		if m != leader {
-			follower = m
-			break
-		}
-	}
+	follower := followerOf(ms, leader)
 	a := dialRaw(t, follower.s.Addr().String())
 	if _, err := a.handshake(proto.ConnectRequest{TimeOut: 400, Passwd: make([]byte, 16)}); err != nil {
 		t.Fatal(err)
@@ -257,13 +261,7 @@ func TestEnsembleAddsAndRemovesAnObserver(t *testing.T) {
 	}
 	// A writer goes on through a follower while the membership changes:
 	// no write may fail or be lost.
-	var follower0 *member
-	for _, m := range ms {
-		if m != leader {
-			follower0 = m
-			break
-		}
-	}
+	follower0 := followerOf(ms, leader)
 	wc := connectRaw(t, follower0.s.Addr().String())
 	stopWriter := make(chan struct{})
 	writerDone := make(chan int)
@@ -291,13 +289,7 @@ func TestEnsembleAddsAndRemovesAnObserver(t *testing.T) {
 		t.Fatal("a joining member serves before it is added")
 	}
 	// Ask a follower: it relays to the leader.
-	var follower *member
-	for _, m := range ms {
-		if m != leader {
-			follower = m
-			break
-		}
-	}
+	follower := followerOf(ms, leader)
 	resp, err := ensemble.AdminCall(follower.node.Self().Raft, ensemble.AdminRequest{Op: "add", ID: 4, Raft: obs.Raft, Client: obs.Client, Role: "observer"})
 	if err != nil {
 		t.Fatalf("add observer: %v", err)
@@ -434,13 +426,7 @@ func TestEnsembleMemberCatchesUpFromSnapshot(t *testing.T) {
 		out = append(out, startMember(t, i, ms, filepath.Join(dir, fmt.Sprint(i)), false, small))
 	}
 	leader := leaderOf(t, out)
-	var away *member
-	for _, m := range out {
-		if m != leader {
-			away = m
-			break
-		}
-	}
+	away := followerOf(out, leader)
 	away.stop()
 	c := connectRaw(t, leader.s.Addr().String())
 	for i := range 300 {
@@ -584,13 +570,7 @@ func TestEnsembleMonitorSeesAFollowerGo(t *testing.T) {
 	if m["zk_server_state"] != "leader" || m["zk_synced_followers"] != "2" || m["zk_followers"] != "2" {
 		t.Fatalf("leader's mntr: state %q, synced followers %q, followers %q", m["zk_server_state"], m["zk_synced_followers"], m["zk_followers"])
 	}
-	var gone *member
-	for _, x := range ms {
-		if x != leader {
-			gone = x
-			break
-		}
-	}
+	gone := followerOf(ms, leader)
 	key := fmt.Sprintf("zkx_raft_peer_%d_last_contact_ms", gone.node.ID())
 	if m[key] != "0" {
 		t.Fatalf("%s = %q for a live follower, want 0", key, m[key])
