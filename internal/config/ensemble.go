@@ -122,10 +122,6 @@ func (c Config) validateEnsemble(bad func(key, format string, args ...any)) {
 	}
 	if voters == 0 {
 		bad("ensemble.members", "need at least one voter; every member is an observer")
-	} else if voters%2 == 0 {
-		// Allowed (raft works), but an even count tolerates no more
-		// failures than one member fewer: say so at check-config time.
-		_ = voters
 	}
 	for _, d := range []struct {
 		key string

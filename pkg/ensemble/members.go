@@ -96,7 +96,7 @@ func (n *Node) handleAdmin(req AdminRequest) AdminResponse {
 	if err != nil {
 		return AdminResponse{Error: err.Error()}
 	}
-	members, leader, err := n.membership()
+	members, leader, err := n.Membership()
 	if err != nil {
 		return AdminResponse{Error: err.Error()}
 	}
@@ -172,8 +172,9 @@ func (n *Node) removeMember(id int) error {
 	return nil
 }
 
-// membership is the current configuration as this member has it.
-func (n *Node) membership() ([]MemberStatus, int, error) {
+// Membership returns the ensemble's members as this member's raft
+// configuration has them, and the leader's id (0 when there is none).
+func (n *Node) Membership() ([]MemberStatus, int, error) {
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, 0, err
@@ -193,10 +194,6 @@ func (n *Node) membership() ([]MemberStatus, int, error) {
 	}
 	return out, leader, nil
 }
-
-// Membership returns the ensemble's members as this member's raft
-// configuration has them, and the leader's id (0 when there is none).
-func (n *Node) Membership() ([]MemberStatus, int, error) { return n.membership() }
 
 // AdminCall sends one membership request to the member whose raft address
 // is addr and returns its answer. An answer that carries an error is

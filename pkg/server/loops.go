@@ -26,9 +26,9 @@ func (s *Server) expiryLoop() {
 		case <-s.stop:
 			return
 		case <-s.expiryWake:
-			if !timer.Stop() {
-				<-timer.C
-			}
+			// Since Go 1.23 a stopped timer never delivers a stale
+			// value, so Reset above needs no drain.
+			timer.Stop()
 			continue
 		case <-timer.C:
 		}
